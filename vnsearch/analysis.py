@@ -1,0 +1,122 @@
+"""The analysis chain: original text → index terms with positions and original offsets.
+
+Every syllable yields its canonical form (NFC, lowercase, old-style tone) and, when different, its
+folded form at the same position, so `dân` and `dan` both find it while an exact match scores twice.
+pyvi's multi-syllable words are added the same way, joined with `_` (`dân_vận`, `dan_van`), at the
+position of their first syllable, so phrase queries over syllables still line up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import NamedTuple
+
+from vnsearch import segment
+from vnsearch._whoosh import Token as WhooshToken
+from vnsearch._whoosh import Tokenizer
+from vnsearch.text import canonical_syllable, fold, normalize
+
+WORD_JOINER = "_"
+
+
+class Token(NamedTuple):
+    """One index term: `text` as indexed, `start`/`end` into the original string."""
+
+    text: str
+    position: int
+    start: int
+    end: int
+    kind: str  # "syllable", "folded", "word" or "folded_word"
+
+
+@lru_cache(maxsize=1 << 17)
+def term_forms(surface: str) -> tuple[str, str]:
+    """(canonical, folded) forms of one NFC syllable surface; cached because news reuses few words."""
+    canonical = canonical_syllable(surface)
+    return canonical, fold(canonical)
+
+
+def tokens(text: str, words: bool = True) -> Iterator[Token]:
+    """Yield the index terms of `text` in position order (see the module docstring)."""
+    normal, origin = normalize(text)
+    spans = list(segment.syllables(normal))
+    starts = {start: position for position, (_, start, _) in enumerate(spans)}
+    word_spans: dict[int, list[tuple[int, int]]] = {}
+    if words and len(spans) > 1:
+        for start, end in segment.words(normal):
+            first = starts.get(start)
+            if first is not None:
+                word_spans.setdefault(first, []).append((start, end))
+    for position, (surface, start, end) in enumerate(spans):
+        o_start, o_end = (start, end) if origin is None else origin.span(start, end)
+        canonical, folded = term_forms(surface)
+        yield Token(canonical, position, o_start, o_end, "syllable")
+        if folded != canonical:
+            yield Token(folded, position, o_start, o_end, "folded")
+        for w_start, w_end in word_spans.get(position, ()):
+            parts = _word_parts(spans, position, w_end)
+            if len(parts) < 2:
+                continue
+            word = WORD_JOINER.join(parts)
+            w_end_orig = w_end if origin is None else origin.span(w_start, w_end)[1]
+            yield Token(word, position, o_start, w_end_orig, "word")
+            folded_word = fold(word)
+            if folded_word != word:
+                yield Token(folded_word, position, o_start, w_end_orig, "folded_word")
+
+
+def _word_parts(spans: list[segment.Span], first: int, end: int) -> list[str]:
+    """Canonical forms of the syllables from index `first` that end by character `end`."""
+    parts = []
+    i = first
+    while i < len(spans) and spans[i][2] <= end:
+        parts.append(term_forms(spans[i][0])[0])
+        i += 1
+    return parts
+
+
+def analyze(text: str, words: bool = True) -> list[Token]:
+    """Return the terms the index sees for `text`, for debugging queries that miss."""
+    return list(tokens(text, words=words))
+
+
+class VietnameseTokenizer(Tokenizer):
+    """Whoosh tokenizer running `tokens()`; holds no state, so it pickles into the index schema."""
+
+    def __init__(self, words: bool = True):
+        self.words = words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VietnameseTokenizer) and other.words == self.words
+
+    def __hash__(self) -> int:
+        return hash((VietnameseTokenizer, self.words))
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[WhooshToken]:
+        # Whoosh's convention: one Token object is reused for every yield to avoid allocations.
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term in tokens(value, words=self.words):
+            token.text = term.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[term.start : term.end]
+            if positions:
+                token.pos = start_pos + term.position
+            if chars:
+                token.startchar = start_char + term.start
+                token.endchar = start_char + term.end
+            yield token
