@@ -1,0 +1,150 @@
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vnsearch import DocumentError, Index, IndexExists, IndexLocked, IndexNotFound
+
+ARTICLES = [
+    {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023.", "date": "2024-01-12"},
+    {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh.", "date": "2017-02-06", "category": "Kinh tế"},
+]
+
+
+def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
+    Index.create(tmp_path / "ix").add(ARTICLES)
+    with pytest.raises(IndexExists, match="overwrite=True"):
+        Index.create(tmp_path / "ix")
+    assert len(Index.create(tmp_path / "ix", overwrite=True)) == 0
+
+
+def test_create_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("giữ lại", encoding="utf-8")
+    with pytest.raises(IndexExists, match="not a vnsearch index"):
+        Index.create(tmp_path, overwrite=True)
+    assert (tmp_path / "notes.txt").exists()
+
+
+def test_open_missing_index_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="Index.create"):
+        Index.open(tmp_path / "nothing")
+
+
+def test_add_replace_update_delete(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    assert index.add(ARTICLES).added == 2
+    result = index.add([{**ARTICLES[0], "title": "Tiêu đề mới"}])
+    assert (result.added, result.replaced, len(index)) == (0, 1, 2)
+    assert index.get("a1")["title"] == "Tiêu đề mới"
+    assert index.update({"id": "a3", "body": "Bài mới"}) is False
+    assert index.update({"id": "a3", "body": "Bài sửa"}) is True
+    assert index.get("a3")["body"] == "Bài sửa"
+    assert index.delete("a1", "missing") == 1
+    assert len(index) == 2 and index.get("a1") is None
+    assert index.search("dân vận").total == 0
+
+
+def test_duplicate_ids_in_one_batch_keep_the_last(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": "x", "body": "một"}, {"id": "x", "body": "hai"}])
+    assert len(index) == 1 and index.get("x")["body"] == "hai"
+
+
+def test_unknown_fields_are_stored_and_returned(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add([{**ARTICLES[1], "author": "Minh Tòng", "views": 12}])
+    assert index.get("a2") == {**ARTICLES[1], "author": "Minh Tòng", "views": 12}
+    hit = index.search("vàng")[0]
+    assert (hit.id, hit.date, hit.category, hit.fields["author"]) == ("a2", "2017-02-06", "Kinh tế", "Minh Tòng")
+
+
+def test_add_streams_and_commits_in_batches(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    seen_committed = []
+
+    def articles() -> Iterator[dict]:
+        for i in range(35):
+            if i == 25:
+                seen_committed.append(len(Index.open(index.path)))
+            yield {"id": str(i), "body": f"bài báo số {i}"}
+
+    assert index.add(articles(), batch_size=10).added == 35
+    assert seen_committed == [20]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"title": "không có id"}, "'id' is missing"),
+        ({"id": "x", "body": 12}, "'body' must be text"),
+        ({"id": "x", "date": "12 tháng 1"}, "'date'.*not an ISO date"),
+        ({"id": ["x"]}, "'id' must be text"),
+        ("not a dict", "must be an object"),
+        ({"id": "x", "tags": 5}, "'tags'"),
+    ],
+)
+def test_bad_document_names_record_and_field(tmp_path: Path, bad: object, message: str) -> None:
+    index = Index.create(tmp_path / "ix")
+    with pytest.raises(DocumentError, match=f"document 2: .*{message}"):
+        index.add([ARTICLES[0], bad, ARTICLES[1]])
+    assert index.get("a1") is not None, "documents before the bad one are committed"
+    assert len(index) == 1
+
+
+def test_on_error_skips_bad_records_and_keeps_the_rest(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    errors: list[DocumentError] = []
+    result = index.add([ARTICLES[0], {"body": "thiếu id"}, ARTICLES[1]], on_error=errors.append)
+    assert (result.added, result.skipped, len(index)) == (2, 1, 2)
+    assert "document 2" in str(errors[0])
+
+
+def test_failing_source_still_commits_what_was_read(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+
+    def articles() -> Iterator[dict]:
+        yield ARTICLES[0]
+        raise OSError("disk read failed")
+
+    with pytest.raises(OSError):
+        index.add(articles())
+    assert len(Index.open(index.path)) == 1
+
+
+def test_second_writer_gets_index_locked(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    writer = index._ix.writer()
+    try:
+        with pytest.raises(IndexLocked, match="locked"):
+            Index.open(index.path).add(ARTICLES)
+    finally:
+        writer.cancel()
+    assert Index.open(index.path).add(ARTICLES).added == 2
+
+
+def test_index_written_in_one_process_is_searched_in_another(tmp_path: Path) -> None:
+    Index.create(tmp_path / "ix").add(ARTICLES)
+    code = "import sys; from vnsearch import Index; r = Index.open(sys.argv[1]).search('dan van'); print(r.total, r[0].id)"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ix")], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "a1"]
+
+
+def test_date_and_category_filters(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES)
+    assert [h.id for h in index.search("date:2024")] == ["a1"]
+    assert [h.id for h in index.search("date:2017-01..2017-12 giá")] == ["a2"]
+    assert [h.id for h in index.search("category:kinh-te")] == ["a2"]
+    assert [h.id for h in index.search('category:"Kinh tế" vàng')] == ["a2"]
+    assert index.search("category:kinh-te dân vận").total == 0
+
+
+def test_paging(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add({"id": str(i), "body": f"tin tức số {i}"} for i in range(25))
+    first, second = index.search("tin tức", limit=10), index.search("tin tức", limit=10, offset=10)
+    assert first.total == second.total == 25
+    assert not {h.id for h in first} & {h.id for h in second}
+    assert len(index.search("tin tức", limit=10, offset=20)) == 5

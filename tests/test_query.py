@@ -1,0 +1,72 @@
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vnsearch import QueryError
+from vnsearch.query import MAX_QUERY_CHARS, date_range, parse
+
+
+def forms(terms) -> list[str]:
+    return [t.form for t in terms]
+
+
+def test_free_words_are_analysed_as_one_string() -> None:
+    parsed = parse("Quận 5 dân vận 2023")
+    assert forms(parsed.free) == ["quận", "5", "dân", "vận", "2023"]
+    assert not parsed.phrases and not parsed.filters
+
+
+def test_unaccented_words_match_in_folded_form() -> None:
+    assert [t.accented for t in parse("quan 5 dân").free] == [False, False, True]
+
+
+def test_phrases_exclusions_and_fields() -> None:
+    parsed = parse('"dân vận" -"bóng đá" -Panthers title:Quận category:"Thể thao" date:2023')
+    assert [(name, forms(terms)) for name, terms in parsed.phrases] == [(None, ["dân", "vận"]), ("title", ["quận"])]
+    assert [forms(terms) for terms in parsed.excluded] == [["bóng", "đá"], ["panthers"]]
+    assert len(parsed.filters) == 2
+    assert not parsed.free
+
+
+def test_unknown_field_is_searched_as_text() -> None:
+    assert forms(parse("lúc 10:30 tác_giả:Lệ").free) == ["lúc", "10", "30", "tác", "giả", "lệ"]
+
+
+@pytest.mark.parametrize("text", ['"dân vận', 'dân "vận" "', "-", " - ", ":", "title:", "date:", '"', "--x", "::"])
+def test_odd_input_is_searched_as_text(text: str) -> None:
+    parse(text)
+
+
+def test_unbalanced_quote_keeps_the_words() -> None:
+    assert forms(parse('"dân vận').free) == ["dân", "vận"]
+
+
+def test_overlong_query_is_rejected_with_reason() -> None:
+    with pytest.raises(QueryError, match="50,000 characters"):
+        parse("a" * 50_000)
+    parse("a " * (MAX_QUERY_CHARS // 2))
+
+
+def test_date_ranges() -> None:
+    assert date_range("2023") == (dt.datetime(2023, 1, 1), dt.datetime(2023, 12, 31, 23, 59, 59, 999999))
+    assert date_range("2024-02")[1] == dt.datetime(2024, 2, 29, 23, 59, 59, 999999)
+    assert date_range("12/1/2024")[0] == dt.datetime(2024, 1, 12)
+    assert date_range("2023..2024") == (dt.datetime(2023, 1, 1), dt.datetime(2024, 12, 31, 23, 59, 59, 999999))
+    assert date_range("..2023-06")[0] is None
+
+
+@pytest.mark.parametrize("text", ["date:hôm-nay", "date:2023-13", "date:..", "date:31/2/2024"])
+def test_bad_dates_say_why(text: str) -> None:
+    with pytest.raises(QueryError, match="date:"):
+        parse(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_parse_raises_nothing_but_query_error(text: str) -> None:
+    try:
+        parse(text)
+    except QueryError:
+        pass

@@ -1,0 +1,88 @@
+import unicodedata
+
+import pytest
+
+from tests.conftest import SEED_ID
+from vnsearch import Index
+
+
+def ids(index: Index, text: str) -> list[str]:
+    return [hit.id for hit in index.search(text, limit=20)]
+
+
+@pytest.mark.parametrize("text", ["Quận 5 dân vận 2023", "quan 5 dan van 2023", "QUẬN 5 DÂN VẬN 2023", "dân vận quận 5"])
+def test_reference_article_ranks_first(sample_index: Index, text: str) -> None:
+    assert ids(sample_index, text)[0] == SEED_ID
+
+
+def test_nfd_and_old_style_tone_queries_find_the_same_article(sample_index: Index) -> None:
+    assert ids(sample_index, unicodedata.normalize("NFD", "Quận 5 dân vận"))[0] == SEED_ID
+    assert ids(sample_index, "Đảng bộ Quận 5 xây dựng Ðảng")[0] == SEED_ID
+
+
+def test_exact_diacritics_rank_above_loose_matches(make_index) -> None:
+    index = make_index(
+        [
+            {"id": "ban-sell", "body": "Cửa hàng bán đồ gỗ giá tốt"},
+            {"id": "ban-friend", "body": "Người bạn đồ gỗ giá tốt"},
+            {"id": "ban-table", "body": "Chiếc bàn đồ gỗ giá tốt"},
+        ]
+    )
+    assert ids(index, "bàn")[0] == "ban-table"
+    assert ids(index, "bán")[0] == "ban-sell"
+    assert sorted(ids(index, "ban")) == ["ban-friend", "ban-sell", "ban-table"]
+
+
+def test_words_standing_together_rank_above_scattered_ones(make_index) -> None:
+    index = make_index(
+        [
+            {"id": "scattered", "body": "Người dân đến xem vận động viên thi đấu ở sân vận động mới."},
+            {"id": "together", "body": "Hội nghị bàn về công tác dân vận của các cơ quan trong năm tới đây."},
+        ]
+    )
+    assert ids(index, "dân vận") == ["together", "scattered"]
+    assert ids(index, "dan van")[0] == "together"
+
+
+def test_title_matches_weigh_more_than_body_matches(make_index) -> None:
+    index = make_index(
+        [
+            {"id": "body", "title": "Tin trong ngày", "body": "Giá xăng dầu được điều chỉnh chiều nay."},
+            {"id": "title", "title": "Giá xăng dầu", "body": "Được điều chỉnh chiều nay theo quy định."},
+        ]
+    )
+    assert ids(index, "giá xăng dầu")[0] == "title"
+
+
+def test_question_words_do_not_drown_content_words(make_index) -> None:
+    index = make_index(
+        [
+            {"id": "chatter", "body": "Đó là gì? Cái gì thế nào, ai ở đâu, khi nào thì là gì nào."},
+            {"id": "answer", "body": "Hiến pháp của bang Victoria được ban hành năm 1975 sau nhiều tranh luận kéo dài."},
+        ]
+    )
+    assert ids(index, "Victoria ban hành hiến pháp khi nào?")[0] == "answer"
+    assert ids(index, "hiến pháp là gì")[0] == "answer"
+
+
+def test_a_query_of_stopwords_still_finds_them(make_index) -> None:
+    index = make_index([{"id": "a", "body": "Đây là của ai?"}, {"id": "b", "body": "Hôm nay trời đẹp"}])
+    assert ids(index, "của ai") == ["a"]
+
+
+def test_phrase_is_required_and_exclusion_removes(sample_index: Index) -> None:
+    phrase_hits = ids(sample_index, '"công tác dân vận"')
+    assert phrase_hits == [SEED_ID]
+    assert SEED_ID not in ids(sample_index, "Quận 5 -HĐND")
+    assert SEED_ID in ids(sample_index, "Quận 5")
+
+
+def test_numbers_dates_and_abbreviated_places_are_searchable(sample_index: Index) -> None:
+    for text in ("2.069 tỷ đồng", "105,7%", "12/1/2024", "TP. HCM", "tp.hcm"):
+        assert ids(sample_index, text)[0] == SEED_ID, text
+
+
+def test_field_query_restricts_to_that_field(sample_index: Index) -> None:
+    in_title = ids(sample_index, "title:Nguyễn")
+    assert SEED_ID in in_title
+    assert all("nguyễn" in sample_index.get(i)["title"].lower() for i in in_title)

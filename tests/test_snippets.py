@@ -1,0 +1,39 @@
+import unicodedata
+
+from tests.conftest import SEED_ID
+from vnsearch import Index
+from vnsearch.snippets import Snippet, make_snippet
+
+
+def marked_words(snippet: Snippet) -> list[str]:
+    return [snippet.text[s:e] for s, e in snippet.matches]
+
+
+def test_snippet_marks_original_characters_for_an_unaccented_query(sample_index: Index) -> None:
+    hit = sample_index.search("quan 5 dan van 2023")[0]
+    assert hit.id == SEED_ID
+    assert "dân vận" in marked_words(hit.snippet)
+    assert "[dân vận]" in hit.snippet.marked()
+
+
+def test_snippet_keeps_nfd_and_old_style_tones_as_stored() -> None:
+    text = "Ông nói: " + unicodedata.normalize("NFD", "công tác dân vận") + " và hoà bình."
+    snippet = make_snippet(text, frozenset({"dan", "van", "hoa"}))
+    assert marked_words(snippet) == [unicodedata.normalize("NFD", "dân vận"), "hoà"]
+
+
+def test_snippet_picks_the_window_with_most_terms() -> None:
+    text = "Mở đầu dài dòng. " * 40 + "Quận 5 tổng kết công tác dân vận năm 2023. " + "Kết thúc. " * 40
+    snippet = make_snippet(text, frozenset({"quan", "dan", "van", "2023"}))
+    assert snippet.text.startswith("…") and snippet.text.endswith("…")
+    assert marked_words(snippet) == ["Quận", "dân vận", "2023"]
+    assert len(snippet.text) < 260
+
+
+def test_snippet_without_matches_is_the_beginning() -> None:
+    snippet = make_snippet("Tin   ngắn\n\nhôm nay.", frozenset({"xyz"}))
+    assert snippet == Snippet("Tin ngắn hôm nay.", ())
+
+
+def test_marked_with_custom_tags() -> None:
+    assert Snippet("dân vận", ((0, 3),)).marked("<mark>", "</mark>") == "<mark>dân</mark> vận"

@@ -1,0 +1,110 @@
+"""Turn a user's article dict into what the index stores, or say exactly what is wrong with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vnsearch.errors import DocumentError
+from vnsearch.text import fold
+
+MAX_ID_CHARS = 512
+MAX_TEXT_CHARS = 5_000_000
+
+_NON_KEY = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated document: the values Whoosh indexes and stores for it."""
+
+    id: str
+    fields: dict[str, Any]
+
+
+def keyword(value: str) -> str:
+    """Normalise a category or tag so `Thể thao`, `the thao` and `THE-THAO` are one key: `the-thao`."""
+    return _NON_KEY.sub("-", fold(value)).strip("-")
+
+
+def parse_date(value: object, where: str = "date") -> dt.datetime:
+    """Accept an ISO date or datetime (string or object); timezone-aware values are made UTC."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise DocumentError(f"{where}: {value!r} is not an ISO date (expected e.g. 2024-01-12)") from None
+    else:
+        raise DocumentError(f"{where}: expected an ISO date string, got {type(value).__name__}")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def prepare(doc: object, record: str = "") -> Prepared:
+    """Validate `doc` (a mapping with at least an `id`); `record` prefixes error messages."""
+    where = f"{record}: " if record else ""
+    if not isinstance(doc, Mapping):
+        raise DocumentError(f"{where}a document must be an object/dict, got {type(doc).__name__}")
+    bad_keys = [k for k in doc if not isinstance(k, str)]
+    if bad_keys:
+        raise DocumentError(f"{where}field names must be text, got {bad_keys[0]!r}")
+    doc_id = _require_id(doc.get("id"), where)
+    fields: dict[str, Any] = {"id": doc_id}
+    for name in ("title", "body"):
+        value = doc.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise DocumentError(f"{where}field {name!r} must be text, got {type(value).__name__}")
+        if len(value) > MAX_TEXT_CHARS:
+            raise DocumentError(f"{where}field {name!r} has {len(value):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        fields[name] = value
+    if doc.get("date") is not None:
+        fields["date"] = parse_date(doc["date"], f"{where}field 'date'")
+    for name in ("url", "category"):
+        value = doc.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DocumentError(f"{where}field {name!r} must be text, got {type(value).__name__}")
+    if doc.get("url"):
+        fields["url"] = doc["url"]
+    if doc.get("category"):
+        fields["category"] = keyword(doc["category"])
+    tags = _tags(doc.get("tags"), where)
+    if tags:
+        fields["tags"] = ",".join(tags)
+    extra = {k: v for k, v in doc.items() if k not in ("id", "title", "body")}
+    if isinstance(extra.get("date"), dt.date):
+        extra["date"] = extra["date"].isoformat()
+    fields["extra"] = extra
+    return Prepared(doc_id, fields)
+
+
+def _require_id(value: object, where: str) -> str:
+    if value is None:
+        raise DocumentError(f"{where}field 'id' is missing; every document needs a unique id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DocumentError(f"{where}field 'id' must be text or an integer, got {type(value).__name__}")
+    doc_id = str(value).strip()
+    if not doc_id:
+        raise DocumentError(f"{where}field 'id' is empty")
+    if len(doc_id) > MAX_ID_CHARS:
+        raise DocumentError(f"{where}field 'id' has {len(doc_id)} characters; the limit is {MAX_ID_CHARS}")
+    return doc_id
+
+
+def _tags(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+        raise DocumentError(f"{where}field 'tags' must be a list of text or a comma-separated string")
+    return [key for key in (keyword(t) for t in value) if key]

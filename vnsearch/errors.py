@@ -1,0 +1,25 @@
+"""The exceptions vnsearch raises; catch `VnsearchError` to catch them all."""
+
+
+class VnsearchError(Exception):
+    """Base class of every error vnsearch raises on purpose."""
+
+
+class IndexNotFound(VnsearchError):
+    """No index exists at the given path."""
+
+
+class IndexExists(VnsearchError):
+    """`Index.create` was asked to write over an existing index without `overwrite=True`."""
+
+
+class IndexLocked(VnsearchError):
+    """Another writer holds the index's write lock."""
+
+
+class QueryError(VnsearchError):
+    """The query cannot be searched; the message says why."""
+
+
+class DocumentError(VnsearchError):
+    """A document is malformed; the message names the field (and the record, when known)."""

@@ -1,0 +1,258 @@
+"""`Index`: create or open an on-disk index, add/update/delete articles, search them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, overload
+
+from vnsearch import query as vq
+from vnsearch._whoosh import index as windex
+from vnsearch._whoosh import scoring
+from vnsearch.documents import Prepared, prepare
+from vnsearch.errors import DocumentError, IndexExists, IndexLocked, IndexNotFound, QueryError, VnsearchError
+from vnsearch.schema import SCHEMA_VERSION, build_schema
+from vnsearch.snippets import Snippet, make_snippet
+
+DEFAULT_PATH = Path("indexes/default")
+DEFAULT_BATCH = 1000
+MAX_LIMIT = 1000
+META_FILE = "vnsearch.json"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the stored article's main fields, its score and a marked snippet."""
+
+    id: str
+    score: float
+    title: str
+    snippet: Snippet
+    date: str | None = None
+    url: str | None = None
+    category: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class Results(Sequence[Hit]):
+    """One page of hits, in rank order, plus `total`: how many documents matched in all."""
+
+    def __init__(self, hits: list[Hit], total: int, query: str):
+        self._hits = hits
+        self.total = total
+        self.query = query
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Hit]: ...
+    def __getitem__(self, i: int | slice) -> Hit | list[Hit]:
+        return self._hits[i]
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def __repr__(self) -> str:
+        return f"<Results {self.query!r}: {len(self._hits)} of {self.total}>"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What `Index.add` did: documents new to the index, documents replaced, records skipped."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped: int = 0
+
+
+class Index:
+    """A vnsearch index in one folder. Use `Index.create` or `Index.open`, not the constructor."""
+
+    def __init__(self, path: Path, whoosh_index: windex.Index):
+        self.path = path
+        self._ix = whoosh_index
+        self._searcher: Any = None
+
+    @classmethod
+    def create(cls, path: str | Path = DEFAULT_PATH, overwrite: bool = False) -> Index:
+        """Make an empty index at `path`; an existing index there is replaced only if `overwrite`."""
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            if not (path / META_FILE).exists():
+                raise IndexExists(f"{path} exists, is not empty and is not a vnsearch index; refusing to touch it")
+            if not overwrite:
+                raise IndexExists(f"an index already exists at {path}; open it, or pass overwrite=True to replace it")
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        whoosh_index = windex.create_in(str(path), build_schema())
+        meta = {"schema_version": SCHEMA_VERSION, "created": dt.datetime.now(dt.timezone.utc).isoformat()}
+        (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+        return cls(path, whoosh_index)
+
+    @classmethod
+    def open(cls, path: str | Path = DEFAULT_PATH) -> Index:
+        """Open the index at `path`, checking it was written by a compatible vnsearch."""
+        path = Path(path)
+        meta_path = path / META_FILE
+        if not meta_path.is_file():
+            raise IndexNotFound(f"no vnsearch index at {path}; create one with Index.create({str(path)!r})")
+        try:
+            version = json.loads(meta_path.read_text(encoding="utf-8"))["schema_version"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise VnsearchError(f"{meta_path} is damaged ({error}); rebuild the index") from None
+        if version != SCHEMA_VERSION:
+            raise VnsearchError(
+                f"{path} was built with schema version {version}; this vnsearch reads version {SCHEMA_VERSION}: rebuild it"
+            )
+        try:
+            return cls(path, windex.open_dir(str(path)))
+        except windex.EmptyIndexError:
+            raise IndexNotFound(f"{path} has no committed index; create it again") from None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the open searcher (the index itself needs no closing)."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __len__(self) -> int:
+        return self._current_searcher().doc_count()
+
+    def add(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        batch_size: int = DEFAULT_BATCH,
+        on_error: Callable[[DocumentError], None] | None = None,
+    ) -> AddResult:
+        """Add or replace documents from any iterable, committing every `batch_size` documents.
+
+        A bad record raises DocumentError naming it and the field, unless `on_error` is given, in which
+        case it is passed the error and the record is skipped. Whatever happens (a bad record, an
+        exception from the iterable, Ctrl-C), the good documents read so far are committed first.
+        """
+        added = replaced = skipped = 0
+        pending: dict[str, Prepared] = {}
+        try:
+            for number, doc in enumerate(docs, 1):
+                try:
+                    prepared = prepare(doc, record=f"document {number}")
+                except DocumentError as error:
+                    if on_error is None:
+                        raise
+                    on_error(error)
+                    skipped += 1
+                    continue
+                pending[prepared.id] = prepared
+                if len(pending) >= batch_size:
+                    new, old = self._write(pending.values())
+                    added, replaced = added + new, replaced + old
+                    pending.clear()
+        finally:
+            if pending:
+                new, old = self._write(pending.values())
+                added, replaced = added + new, replaced + old
+        return AddResult(added, replaced, skipped)
+
+    def update(self, doc: Mapping[str, Any]) -> bool:
+        """Store `doc`, replacing the document with its id; True if one was replaced."""
+        _, replaced = self._write([prepare(doc)])
+        return replaced == 1
+
+    def delete(self, *ids: str) -> int:
+        """Delete the documents with these ids; returns how many existed."""
+        with self._writer() as writer:
+            return sum(writer.delete_by_term("id", str(doc_id)) for doc_id in ids)
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The document as it was added (all its fields), or None."""
+        stored = self._current_searcher().document(id=str(doc_id))
+        return None if stored is None else _original(stored)
+
+    def search(self, text: str, limit: int = 10, offset: int = 0) -> Results:
+        """Rank documents for `text` (see the query language in the README); one page of hits."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        if offset < 0:
+            raise QueryError(f"offset must be 0 or more, got {offset}")
+        parsed = vq.parse(text)
+        searcher = self._current_searcher()
+        whoosh_query = vq.build(parsed, searcher.reader())
+        found = searcher.search(whoosh_query, limit=offset + limit)
+        terms = parsed.highlight_terms()
+        hits = [_hit(h.fields(), h.score, terms) for h in found[offset : offset + limit]]
+        return Results(hits, len(found), text)
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, size on disk, last commit time and schema version."""
+        files = [p for p in self.path.iterdir() if p.is_file()]
+        tocs = [p for p in files if p.suffix == ".toc"]
+        last = max((p.stat().st_mtime for p in tocs), default=None)
+        return {
+            "path": str(self.path),
+            "documents": len(self),
+            "size_bytes": sum(p.stat().st_size for p in files),
+            "last_commit": None if last is None else dt.datetime.fromtimestamp(last, dt.timezone.utc).isoformat(),
+            "schema_version": SCHEMA_VERSION,
+        }
+
+    def _current_searcher(self) -> Any:
+        if self._searcher is None:
+            self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def _writer(self) -> Any:
+        try:
+            return self._ix.writer(timeout=0.0)
+        except windex.LockError:
+            raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it") from None
+
+    def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
+        """Write and commit one batch; returns (added, replaced)."""
+        docs = list(docs)
+        searcher = self._current_searcher()
+        replaced = sum(searcher.document_number(id=d.id) is not None for d in docs)
+        with self._writer() as writer:
+            for doc in docs:
+                writer.update_document(**doc.fields)
+        return len(docs) - replaced, replaced
+
+
+def _original(stored: Mapping[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": stored["id"]}
+    for name in ("title", "body"):
+        if name in stored:
+            doc[name] = stored[name]
+    doc.update(stored.get("extra") or {})
+    return doc
+
+
+def _hit(stored: Mapping[str, Any], score: float, terms: frozenset[str]) -> Hit:
+    doc = _original(stored)
+    text = doc.get("body") or doc.get("title") or ""
+    return Hit(
+        id=doc["id"],
+        score=score,
+        title=doc.get("title", ""),
+        snippet=make_snippet(text, terms),
+        date=_text_or_none(doc.get("date")),
+        url=_text_or_none(doc.get("url")),
+        category=_text_or_none(doc.get("category")),
+        fields=doc,
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+

@@ -1,0 +1,261 @@
+"""The query language: free words (ranked), "phrases", -exclusions and field:value filters.
+
+`parse` turns the user's string into a `ParsedQuery` without touching the index; `build` turns that
+into a Whoosh query using the index's own statistics (which n-grams are known words, which syllables
+are so common that they should only count inside phrases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from vnsearch import segment
+from vnsearch._whoosh import query as wq
+from vnsearch.analysis import WORD_JOINER, term_forms
+from vnsearch.documents import keyword
+from vnsearch.errors import QueryError
+from vnsearch.text import normalize
+
+MAX_QUERY_CHARS = 1_000
+MAX_QUERY_SYLLABLES = 64
+
+TITLE_BOOST = 2.0
+WORD_BOOST = 1.5
+PAIR_BOOST = 1.0
+STOPWORD_WEIGHT = 0.15
+# In large indexes, syllables found in more than COMMON_FRACTION of documents only count inside
+# words and adjacent pairs: a plain OR over them would score most of the index for every query.
+COMMON_FRACTION = 0.1
+COMMON_MIN_DOCS = 10_000
+
+# Function and question words: they still match, but weigh little when content words are present.
+STOPWORDS = frozenset(
+    """
+    à ạ ai bao bị bởi cả các cái cho chưa có còn của cùng cũng đã đang đâu để đến đều điều do đó được gì
+    hay hoặc khi không là lại lên lúc mà mình mới một này nào nên nếu nhiều như những nữa ở ra rằng rất
+    rồi sau sẽ so sự tại thì theo thế trên trong từ vẫn vào vậy về vì với
+    """.split()
+)
+
+_CLAUSE = re.compile(r'(-)?(?:([A-Za-z]+):)?(?:"([^"]*)"|([^\s"]+))')
+_TEXT_FIELDS = ("title", "body")
+_KEYWORD_FIELDS = ("category", "tags")
+_EXACT_FIELDS = ("id", "url")
+FIELDS = (*_TEXT_FIELDS, *_KEYWORD_FIELDS, *_EXACT_FIELDS, "date")
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One syllable of the query: its canonical form, folded form, and whether it was typed with marks."""
+
+    canonical: str
+    folded: str
+
+    @property
+    def accented(self) -> bool:
+        return self.canonical != self.folded
+
+    @property
+    def form(self) -> str:
+        """The form to match: exact when the user typed diacritics, folded (matching all) otherwise."""
+        return self.canonical if self.accented else self.folded
+
+
+@dataclass
+class ParsedQuery:
+    """A query split into its parts; see the module docstring."""
+
+    free: list[QueryTerm] = field(default_factory=list)
+    phrases: list[tuple[str | None, list[QueryTerm]]] = field(default_factory=list)
+    excluded: list[list[QueryTerm]] = field(default_factory=list)
+    filters: list[wq.Query] = field(default_factory=list)
+
+    def highlight_terms(self) -> frozenset[str]:
+        """Folded forms worth marking in snippets (stopwords only when nothing else is asked)."""
+        terms = {t.folded for _, words in self.phrases for t in words}
+        content = {t.folded for t in self.free if t.canonical not in STOPWORDS}
+        return frozenset(terms | (content or {t.folded for t in self.free}))
+
+
+class Statistics(Protocol):
+    """What `build` needs to know about the index (a Whoosh reader provides it)."""
+
+    def doc_frequency(self, fieldname: str, text: str) -> int: ...
+
+    def doc_count(self) -> int: ...
+
+
+def terms_of(text: str) -> list[QueryTerm]:
+    """Analyse query text the way documents are analysed, as syllables."""
+    normal, _ = normalize(text)
+    return [QueryTerm(*term_forms(surface)) for surface, _, _ in segment.syllables(normal)]
+
+
+def parse(text: str) -> ParsedQuery:
+    """Split `text` into its parts. Raises QueryError only for over-long queries and bad dates."""
+    if not isinstance(text, str):
+        raise QueryError(f"a query must be text, got {type(text).__name__}")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    if text.count('"') % 2:
+        cut = text.rindex('"')
+        text = text[:cut] + " " + text[cut + 1 :]
+    parsed = ParsedQuery()
+    free_text: list[str] = []
+    for match in _CLAUSE.finditer(text):
+        negated, name, quoted, word = match.groups()
+        value = quoted if quoted is not None else word
+        name = name.lower() if name else None
+        if name is not None and name not in FIELDS:
+            free_text.append(match.group())
+            continue
+        if name in _TEXT_FIELDS or name is None:
+            terms = terms_of(value)
+            if not terms:
+                continue
+            if negated:
+                parsed.excluded.append(terms)
+            elif name is None and quoted is None:
+                free_text.append(value)
+            else:
+                parsed.phrases.append((name, terms))
+        else:
+            condition = _filter(name, value)
+            parsed.filters.append(wq.Not(condition) if negated else condition)
+    parsed.free = terms_of(" ".join(free_text))[:MAX_QUERY_SYLLABLES]
+    return parsed
+
+
+def build(parsed: ParsedQuery, stats: Statistics) -> wq.Query:
+    """Assemble the Whoosh query for `parsed`, scoring with the index's statistics."""
+    required: list[wq.Query] = [_phrase(terms, name) for name, terms in parsed.phrases]
+    optional = _free_text(parsed.free, stats)
+    if optional is not None and required:
+        combined: wq.Query = wq.AndMaybe(wq.And(required + parsed.filters), optional)
+    elif optional is not None:
+        combined = wq.And([*parsed.filters, optional]) if parsed.filters else optional
+    elif required or parsed.filters:
+        combined = wq.And(required + parsed.filters)
+    elif parsed.excluded:
+        combined = wq.Every()
+    else:
+        return wq.NullQuery
+    if parsed.excluded:
+        combined = wq.AndNot(combined, wq.Or([_phrase(terms, None) for terms in parsed.excluded]))
+    return combined
+
+
+def _free_text(terms: list[QueryTerm], stats: Statistics) -> wq.Query | None:
+    """Ranked clauses: rare syllables, known multi-syllable words, and adjacent pairs as phrases."""
+    if not terms:
+        return None
+    total = stats.doc_count()
+    cutoff = COMMON_FRACTION * total if total >= COMMON_MIN_DOCS else float("inf")
+    all_stop = all(t.canonical in STOPWORDS for t in terms)
+    clauses: list[wq.Query] = []
+    common: list[wq.Query] = []
+    for term in dict.fromkeys(terms):
+        weight = 1.0 if all_stop or term.canonical not in STOPWORDS else STOPWORD_WEIGHT
+        group = _in_both([term.form] + ([term.folded] if term.accented else []), weight)
+        frequent = stats.doc_frequency("body", term.form) > cutoff
+        (common if frequent else clauses).append(group)
+    for size in (2, 3):
+        for i in range(len(terms) - size + 1):
+            clauses.extend(_known_word(terms[i : i + size], stats))
+    for first, second in zip(terms, terms[1:]):
+        if not {first.canonical, second.canonical} <= STOPWORDS:
+            clauses.append(_pair(first, second))
+    if not clauses:
+        clauses = common
+    return wq.Or(clauses)
+
+
+def _known_word(terms: list[QueryTerm], stats: Statistics) -> list[wq.Query]:
+    """Term queries for the n-gram as a pyvi word, in the forms that exist in the index."""
+    folded = WORD_JOINER.join(t.folded for t in terms)
+    exact = WORD_JOINER.join(t.canonical for t in terms)
+    forms = [exact, folded] if any(t.accented for t in terms) else [folded]
+    known = [w for w in dict.fromkeys(forms) if stats.doc_frequency("body", w) or stats.doc_frequency("title", w)]
+    if not known:
+        return []
+    queries = [_in_both(known[:1], WORD_BOOST)]
+    if len(known) > 1:
+        queries.append(_in_both(known[1:], WORD_BOOST / 2))
+    return queries
+
+
+def _pair(first: QueryTerm, second: QueryTerm) -> wq.Query:
+    return wq.Or(
+        [
+            wq.Phrase("title", [first.form, second.form], slop=1, boost=PAIR_BOOST * TITLE_BOOST),
+            wq.Phrase("body", [first.form, second.form], slop=1, boost=PAIR_BOOST),
+        ]
+    )
+
+
+def _in_both(forms: list[str], weight: float) -> wq.Query:
+    """The same terms searched in title (weighted up) and body."""
+    return wq.Or(
+        [wq.Term("title", f, boost=weight * TITLE_BOOST) for f in forms] + [wq.Term("body", f, boost=weight) for f in forms]
+    )
+
+
+def _phrase(terms: list[QueryTerm], name: str | None) -> wq.Query:
+    """A required word or phrase, in one field or both."""
+    names = [name] if name else list(_TEXT_FIELDS)
+    forms = [t.form for t in terms]
+
+    def one(fieldname: str) -> wq.Query:
+        if len(forms) == 1:
+            return wq.Term(fieldname, forms[0])
+        return wq.Phrase(fieldname, forms)
+
+    return wq.Or([one(n) for n in names]) if len(names) > 1 else one(names[0])
+
+
+def _filter(name: str, value: str) -> wq.Query:
+    if name in _KEYWORD_FIELDS:
+        return wq.Term(name, keyword(value))
+    if name in _EXACT_FIELDS:
+        return wq.Term(name, value)
+    start, end = date_range(value)
+    return wq.DateRange("date", start, end)
+
+
+def date_range(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """`2023`, `2023-05`, `2023-05-12`, `12/5/2023`, or `A..B` with either end open."""
+    if ".." in value:
+        low, high = value.split("..", 1)
+        start = _period(low)[0] if low else None
+        end = _period(high)[1] if high else None
+        if start is None and end is None:
+            raise QueryError(f"date:{value} has no bounds; use e.g. date:2023..2024")
+        return start, end
+    return _period(value)
+
+
+def _period(value: str) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last instant of the year, month or day `value` names."""
+    parts = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value)
+    if parts is None:
+        vn = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
+        parts_list = [vn.group(3), vn.group(2), vn.group(1)] if vn else None
+    else:
+        parts_list = list(parts.groups())
+    if parts_list is None:
+        raise QueryError(f"date:{value} is not a date; use date:2023, date:2023-05, date:2023-05-12 or date:2023..2024")
+    year, month, day = (int(p) if p else None for p in parts_list)
+    try:
+        first = dt.datetime(year, month or 1, day or 1)
+    except ValueError as error:
+        raise QueryError(f"date:{value} is not a valid date ({error})") from None
+    if day:
+        last = first + dt.timedelta(days=1)
+    elif month:
+        last = dt.datetime(year + month // 12, month % 12 + 1, 1)
+    else:
+        last = dt.datetime(year + 1, 1, 1)
+    return first, last - dt.timedelta(microseconds=1)
