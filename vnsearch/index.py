@@ -238,7 +238,7 @@ def _original(stored: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _hit(stored: Mapping[str, Any], score: float, terms: frozenset[str]) -> Hit:
+def _hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]]) -> Hit:
     doc = _original(stored)
     text = doc.get("body") or doc.get("title") or ""
     return Hit(

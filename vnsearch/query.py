@@ -73,11 +73,19 @@ class ParsedQuery:
     excluded: list[list[QueryTerm]] = field(default_factory=list)
     filters: list[wq.Query] = field(default_factory=list)
 
-    def highlight_terms(self) -> frozenset[str]:
-        """Folded forms worth marking in snippets (stopwords only when nothing else is asked)."""
-        terms = {t.folded for _, words in self.phrases for t in words}
-        content = {t.folded for t in self.free if t.canonical not in STOPWORDS}
-        return frozenset(terms | (content or {t.folded for t in self.free}))
+    def highlight_terms(self) -> dict[str, frozenset[str]]:
+        """What snippets mark: folded form → the exact forms typed with diacritics (empty: any form).
+
+        Stopwords are marked only when nothing else was asked."""
+        chosen = [t for _, words in self.phrases for t in words]
+        content = [t for t in self.free if t.canonical not in STOPWORDS]
+        chosen += content or self.free
+        marks: dict[str, set[str]] = {}
+        for term in chosen:
+            exact = marks.setdefault(term.folded, set())
+            if term.accented:
+                exact.add(term.canonical)
+        return {folded: frozenset(exact) for folded, exact in marks.items()}
 
 
 class Statistics(Protocol):

@@ -7,6 +7,7 @@ from the analysis chain, so NFD text and old-style tones are marked on their ori
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice, takewhile
 
@@ -40,20 +41,27 @@ class Snippet:
         return self.marked()
 
 
-def find_matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
-    """(start, end, folded form) in `text` of every syllable whose folded form is in `terms`."""
+def find_matches(text: str, terms: Mapping[str, frozenset[str]]) -> list[tuple[int, int, str]]:
+    """(start, end, folded form) in `text` of the syllables to mark for `terms`.
+
+    `terms` maps a folded form to the exact forms the user typed with diacritics. Where the text has
+    one of those exact forms only the exact occurrences are marked; otherwise every accent variant is,
+    since that is what matched.
+    """
     if not terms:
         return []
     normal, origin = normalize(text)
-    found = []
+    found: list[tuple[int, int, str, bool]] = []
     for surface, start, end in segment.syllables(normal):
-        folded = term_forms(surface)[1]
+        canonical, folded = term_forms(surface)
         if folded in terms:
-            found.append((start, end, folded) if origin is None else (*origin.span(start, end), folded))
-    return found
+            o_start, o_end = (start, end) if origin is None else origin.span(start, end)
+            found.append((o_start, o_end, folded, canonical in terms[folded]))
+    exact_seen = {folded for _, _, folded, exact in found if exact}
+    return [(s, e, folded) for s, e, folded, exact in found if exact or folded not in exact_seen]
 
 
-def make_snippet(text: str, terms: frozenset[str], width: int = WIDTH) -> Snippet:
+def make_snippet(text: str, terms: Mapping[str, frozenset[str]], width: int = WIDTH) -> Snippet:
     """The `width`-character window of `text` holding the most distinct terms, whitespace collapsed."""
     found = find_matches(text, terms)
     best, best_score = 0, (-1, -1)
