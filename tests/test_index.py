@@ -1,5 +1,7 @@
+import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,3 +150,39 @@ def test_paging(tmp_path: Path) -> None:
     assert first.total == second.total == 25
     assert not {h.id for h in first} & {h.id for h in second}
     assert len(index.search("tin tức", limit=10, offset=20)) == 5
+
+
+def test_threads_share_an_index_writes_queue_and_searches_see_commits(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            index.add([{"id": f"{n}-{i}", "body": f"công tác dân vận số {i}"} for i in range(5)])
+        except BaseException as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+
+    def search() -> None:
+        try:
+            for _ in range(20):
+                index.search("dân vận")
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)] + [threading.Thread(target=search) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(index) == 20 and index.search("dân vận", limit=50).total == 20
+
+
+def test_results_to_dict_is_json_ready(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES)
+    data = json.loads(json.dumps(index.search("dan van").to_dict(), ensure_ascii=False))
+    assert (data["query"], data["searched"], data["total"]) == ("dan van", "dan van", 1)
+    hit = data["hits"][0]
+    start, end = hit["snippet"]["matches"][0]
+    assert hit["id"] == "a1" and hit["snippet"]["text"][start:end] == "dân vận"

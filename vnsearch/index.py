@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,14 +38,32 @@ class Hit:
     category: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
+        return {
+            "id": self.id,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+            "category": self.category,
+            "snippet": {"text": self.snippet.text, "matches": [list(m) for m in self.snippet.matches]},
+            "fields": self.fields,
+        }
+
 
 class Results(Sequence[Hit]):
-    """One page of hits, in rank order, plus `total`: how many documents matched in all."""
+    """One page of hits, in rank order, plus `total`: how many documents matched in all.
 
-    def __init__(self, hits: list[Hit], total: int, query: str):
+    `query` is the text as given; `searched` is the text actually searched, which differs when the
+    query was rewritten (e.g. Telex keystrokes decoded).
+    """
+
+    def __init__(self, hits: list[Hit], total: int, query: str, searched: str | None = None):
         self._hits = hits
         self.total = total
         self.query = query
+        self.searched = query if searched is None else searched
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -58,6 +77,20 @@ class Results(Sequence[Hit]):
 
     def __repr__(self) -> str:
         return f"<Results {self.query!r}: {len(self._hits)} of {self.total}>"
+
+    @property
+    def rewritten(self) -> bool:
+        """True when the searched text differs from the query as given."""
+        return self.searched != self.query
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
+        return {
+            "query": self.query,
+            "searched": self.searched,
+            "total": self.total,
+            "hits": [hit.to_dict() for hit in self._hits],
+        }
 
 
 @dataclass(frozen=True)
@@ -75,7 +108,11 @@ class Index:
     def __init__(self, path: Path, whoosh_index: windex.Index):
         self.path = path
         self._ix = whoosh_index
-        self._searcher: Any = None
+        # Whoosh searchers are not safe to share between threads: each thread keeps its own.
+        self._local = threading.local()
+        self._searchers: list[Any] = []
+        # Writers in this process queue here instead of failing on Whoosh's lock.
+        self._write_lock = threading.Lock()
 
     @classmethod
     def create(cls, path: str | Path = DEFAULT_PATH, overwrite: bool = False) -> Index:
@@ -120,10 +157,11 @@ class Index:
         self.close()
 
     def close(self) -> None:
-        """Release the open searcher (the index itself needs no closing)."""
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        """Release open searchers (the index itself needs no closing)."""
+        for searcher in self._searchers:
+            searcher.close()
+        self._searchers.clear()
+        self._local = threading.local()
 
     def __len__(self) -> int:
         return self._current_searcher().doc_count()
@@ -170,7 +208,7 @@ class Index:
 
     def delete(self, *ids: str) -> int:
         """Delete the documents with these ids; returns how many existed."""
-        with self._writer() as writer:
+        with self._write_lock, self._writer() as writer:
             return sum(writer.delete_by_term("id", str(doc_id)) for doc_id in ids)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
@@ -206,11 +244,17 @@ class Index:
         }
 
     def _current_searcher(self) -> Any:
-        if self._searcher is None:
-            self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        else:
-            self._searcher = self._searcher.refresh()
-        return self._searcher
+        """This thread's searcher, moved to the latest commit if there is a newer one."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._ix.searcher(weighting=scoring.BM25F())
+            self._searchers.append(searcher)
+        elif not searcher.up_to_date():
+            self._searchers.remove(searcher)
+            searcher = searcher.refresh()
+            self._searchers.append(searcher)
+        self._local.searcher = searcher
+        return searcher
 
     def _writer(self) -> Any:
         try:
@@ -221,11 +265,12 @@ class Index:
     def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
         """Write and commit one batch; returns (added, replaced)."""
         docs = list(docs)
-        searcher = self._current_searcher()
-        replaced = sum(searcher.document_number(id=d.id) is not None for d in docs)
-        with self._writer() as writer:
-            for doc in docs:
-                writer.update_document(**doc.fields)
+        with self._write_lock:
+            searcher = self._current_searcher()
+            replaced = sum(searcher.document_number(id=d.id) is not None for d in docs)
+            with self._writer() as writer:
+                for doc in docs:
+                    writer.update_document(**doc.fields)
         return len(docs) - replaced, replaced
 
 
