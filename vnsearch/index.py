@@ -222,13 +222,12 @@ class Index:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0:
             raise QueryError(f"offset must be 0 or more, got {offset}")
-        parsed = vq.parse(text)
         searcher = self._current_searcher()
-        whoosh_query = vq.build(parsed, searcher.reader())
-        found = searcher.search(whoosh_query, limit=offset + limit)
+        searched, parsed = vq.understand(text, searcher.reader())
+        found = searcher.search(vq.build(parsed, searcher.reader()), limit=offset + limit)
         terms = parsed.highlight_terms()
         hits = [_hit(h.fields(), h.score, terms) for h in found[offset : offset + limit]]
-        return Results(hits, len(found), text)
+        return Results(hits, len(found), text, searched)
 
     def stats(self) -> dict[str, Any]:
         """Documents, size on disk, last commit time and schema version."""

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from vnsearch import segment
+from vnsearch import segment, telex
 from vnsearch._whoosh import query as wq
 from vnsearch.analysis import WORD_JOINER, term_forms
 from vnsearch.documents import keyword
@@ -72,6 +72,8 @@ class ParsedQuery:
     phrases: list[tuple[str | None, list[QueryTerm]]] = field(default_factory=list)
     excluded: list[list[QueryTerm]] = field(default_factory=list)
     filters: list[wq.Query] = field(default_factory=list)
+    # Syllables decoded from Telex/VNI keystrokes: canonical form → the form as typed, still searched.
+    typed: dict[str, str] = field(default_factory=dict)
 
     def highlight_terms(self) -> dict[str, frozenset[str]]:
         """What snippets mark: folded form → the exact forms typed with diacritics (empty: any form).
@@ -102,12 +104,25 @@ def terms_of(text: str) -> list[QueryTerm]:
     return [QueryTerm(*term_forms(surface)) for surface, _, _ in segment.syllables(normal)]
 
 
-def parse(text: str) -> ParsedQuery:
-    """Split `text` into its parts. Raises QueryError only for over-long queries and bad dates."""
+def understand(text: str, stats: Statistics) -> tuple[str, ParsedQuery]:
+    """Decode Telex/VNI keystrokes the index's vocabulary recognises, then parse: (searched, parsed)."""
+    _check(text)
+    searched, typed = telex.rewrite(text, lambda term: stats.doc_frequency("body", term))
+    parsed = parse(searched)
+    parsed.typed = typed
+    return searched, parsed
+
+
+def _check(text: object) -> None:
     if not isinstance(text, str):
         raise QueryError(f"a query must be text, got {type(text).__name__}")
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+
+
+def parse(text: str) -> ParsedQuery:
+    """Split `text` into its parts. Raises QueryError only for over-long queries and bad dates."""
+    _check(text)
     if text.count('"') % 2:
         cut = text.rindex('"')
         text = text[:cut] + " " + text[cut + 1 :]
@@ -140,7 +155,7 @@ def parse(text: str) -> ParsedQuery:
 def build(parsed: ParsedQuery, stats: Statistics) -> wq.Query:
     """Assemble the Whoosh query for `parsed`, scoring with the index's statistics."""
     required: list[wq.Query] = [_phrase(terms, name) for name, terms in parsed.phrases]
-    optional = _free_text(parsed.free, stats)
+    optional = _free_text(parsed.free, stats, parsed.typed)
     if optional is not None and required:
         combined: wq.Query = wq.AndMaybe(wq.And(required + parsed.filters), optional)
     elif optional is not None:
@@ -156,7 +171,7 @@ def build(parsed: ParsedQuery, stats: Statistics) -> wq.Query:
     return combined
 
 
-def _free_text(terms: list[QueryTerm], stats: Statistics) -> wq.Query | None:
+def _free_text(terms: list[QueryTerm], stats: Statistics, typed: dict[str, str]) -> wq.Query | None:
     """Ranked clauses: rare syllables, known multi-syllable words, and adjacent pairs as phrases."""
     if not terms:
         return None
@@ -167,7 +182,8 @@ def _free_text(terms: list[QueryTerm], stats: Statistics) -> wq.Query | None:
     common: list[wq.Query] = []
     for term in dict.fromkeys(terms):
         weight = 1.0 if all_stop or term.canonical not in STOPWORDS else STOPWORD_WEIGHT
-        group = _in_both([term.form] + ([term.folded] if term.accented else []), weight)
+        forms = [term.form, term.folded, typed.get(term.canonical, term.form)]
+        group = _in_both(list(dict.fromkeys(forms)), weight)
         frequent = stats.doc_frequency("body", term.form) > cutoff
         (common if frequent else clauses).append(group)
     for size in (2, 3):

@@ -78,12 +78,17 @@ def canonical_syllable(syllable: str) -> str:
     if len(tones) != 1:
         return lower
     bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
+    return place_tone(bare, tones[0]) or lower
+
+
+def place_tone(bare: str, mark: str) -> str | None:
+    """Put combining tone `mark` on the right vowel of untoned lowercase `bare`; None if impossible."""
     target = _tone_position(bare)
     if target is None:
-        return lower
-    toned = unicodedata.normalize("NFC", bare[target] + tones[0])
+        return None
+    toned = unicodedata.normalize("NFC", bare[target] + mark)
     if len(toned) != 1:
-        return lower
+        return None
     return bare[:target] + toned + bare[target + 1 :]
 
 
