@@ -186,3 +186,10 @@ def test_results_to_dict_is_json_ready(tmp_path: Path) -> None:
     hit = data["hits"][0]
     start, end = hit["snippet"]["matches"][0]
     assert hit["id"] == "a1" and hit["snippet"]["text"][start:end] == "dân vận"
+
+
+def test_search_without_snippets(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES)
+    hit = index.search("dân vận", snippets=False)[0]
+    assert (hit.id, hit.snippet.text, hit.snippet.matches) == ("a1", "", ())

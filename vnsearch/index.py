@@ -216,8 +216,10 @@ class Index:
         stored = self._current_searcher().document(id=str(doc_id))
         return None if stored is None else _original(stored)
 
-    def search(self, text: str, limit: int = 10, offset: int = 0) -> Results:
-        """Rank documents for `text` (see the query language in the README); one page of hits."""
+    def search(self, text: str, limit: int = 10, offset: int = 0, *, snippets: bool = True) -> Results:
+        """Rank documents for `text` (see the query language in the README); one page of hits.
+
+        `snippets=False` leaves every `hit.snippet` empty, for callers that only need ids and scores."""
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0:
@@ -225,7 +227,7 @@ class Index:
         searcher = self._current_searcher()
         searched, parsed = vq.understand(text, searcher.reader())
         found = searcher.search(vq.build(parsed, searcher.reader()), limit=offset + limit)
-        terms = parsed.highlight_terms()
+        terms = parsed.highlight_terms() if snippets else None
         hits = [_hit(h.fields(), h.score, terms) for h in found[offset : offset + limit]]
         return Results(hits, len(found), text, searched)
 
@@ -282,14 +284,14 @@ def _original(stored: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]]) -> Hit:
+def _hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]] | None) -> Hit:
     doc = _original(stored)
     text = doc.get("body") or doc.get("title") or ""
     return Hit(
         id=doc["id"],
         score=score,
         title=doc.get("title", ""),
-        snippet=make_snippet(text, terms),
+        snippet=Snippet("", ()) if terms is None else make_snippet(text, terms),
         date=_text_or_none(doc.get("date")),
         url=_text_or_none(doc.get("url")),
         category=_text_or_none(doc.get("category")),
