@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from vnsearch import analyze
 from vnsearch.analysis import VietnameseTokenizer
-from vnsearch.text import canonical_syllable, normalize
+from vnsearch.segment import syllables
+from vnsearch.text import canonical_syllable, fold, normalize
 
 SEED_SENTENCE = "Sáng nay, Quận ủy Quận 5 đã tổ chức Hội nghị tổng kết công tác dân vận năm 2023."
 
@@ -51,6 +52,11 @@ def test_pyvi_words_are_indexed_beside_syllables() -> None:
     assert positions["dân_vận"] == positions["dân"] == positions["vận"] - 1
 
 
+def test_adjacent_syllables_are_indexed_as_folded_pairs() -> None:
+    pairs = [(t.text, t.position) for t in analyze("Quận 5 dân vận") if t.kind == "pair"]
+    assert pairs == [("quan 5", 0), ("5 dan", 1), ("dan van", 2)]
+
+
 def test_offsets_point_into_the_original_text() -> None:
     for text in (SEED_SENTENCE, unicodedata.normalize("NFD", SEED_SENTENCE), "Hoà bình, thuỷ lợi, Ðảng bộ dân vận"):
         for token in analyze(text):
@@ -59,6 +65,8 @@ def test_offsets_point_into_the_original_text() -> None:
                 assert canonical_syllable(normalize(surface)[0]) == token.text
             elif token.kind == "word":
                 assert "_".join(canonical_syllable(s) for s in normalize(surface)[0].split()) == token.text
+            elif token.kind == "pair":
+                assert " ".join(fold(s) for s, _, _ in syllables(normalize(surface)[0])) == token.text
 
 
 def test_nfd_word_offsets_cover_the_decomposed_characters() -> None:
@@ -71,7 +79,7 @@ def test_tokenizer_survives_pickling_and_yields_whoosh_tokens() -> None:
     tokenizer = pickle.loads(pickle.dumps(VietnameseTokenizer()))
     assert tokenizer == VietnameseTokenizer()
     got = [(t.text, t.pos, t.startchar, t.endchar) for t in tokenizer("Quận 5", positions=True, chars=True)]
-    assert got == [("quận", 0, 0, 4), ("quan", 0, 0, 4), ("5", 1, 5, 6)]
+    assert got == [("quận", 0, 0, 4), ("quan", 0, 0, 4), ("quan 5", 0, 0, 6), ("5", 1, 5, 6)]
 
 
 @settings(max_examples=300, deadline=None)

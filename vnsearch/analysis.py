@@ -3,7 +3,9 @@
 Every syllable yields its canonical form (NFC, lowercase, old-style tone) and, when different, its
 folded form at the same position, so `dân` and `dan` both find it while an exact match scores twice.
 pyvi's multi-syllable words are added the same way, joined with `_` (`dân_vận`, `dan_van`), at the
-position of their first syllable, so phrase queries over syllables still line up.
+position of their first syllable, so phrase queries over syllables still line up. Every two adjacent
+syllables are also indexed as one folded pair term (`dan van`): scoring words that stand together is
+then a term lookup, not a positional scan.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from vnsearch._whoosh import Tokenizer
 from vnsearch.text import canonical_syllable, fold, normalize
 
 WORD_JOINER = "_"
+PAIR_JOINER = " "
 
 
 class Token(NamedTuple):
@@ -27,7 +30,7 @@ class Token(NamedTuple):
     position: int
     start: int
     end: int
-    kind: str  # "syllable", "folded", "word" or "folded_word"
+    kind: str  # "syllable", "folded", "pair", "word" or "folded_word"
 
 
 @lru_cache(maxsize=1 << 17)
@@ -38,7 +41,9 @@ def term_forms(surface: str) -> tuple[str, str]:
 
 
 def tokens(text: str, words: bool = True) -> Iterator[Token]:
-    """Yield the index terms of `text` in position order (see the module docstring)."""
+    """Yield the index terms of `text` in position order (see the module docstring).
+
+    `words=False` yields only the single-syllable terms."""
     normal, origin = normalize(text)
     spans = list(segment.syllables(normal))
     starts = {start: position for position, (_, start, _) in enumerate(spans)}
@@ -54,6 +59,10 @@ def tokens(text: str, words: bool = True) -> Iterator[Token]:
         yield Token(canonical, position, o_start, o_end, "syllable")
         if folded != canonical:
             yield Token(folded, position, o_start, o_end, "folded")
+        if words and position + 1 < len(spans):
+            following = spans[position + 1]
+            pair_end = following[2] if origin is None else origin.span(following[1], following[2])[1]
+            yield Token(folded + PAIR_JOINER + term_forms(following[0])[1], position, o_start, pair_end, "pair")
         for w_start, w_end in word_spans.get(position, ()):
             parts = _word_parts(spans, position, w_end)
             if len(parts) < 2:

@@ -13,10 +13,10 @@ from typing import Any, overload
 
 from vnsearch import query as vq
 from vnsearch._whoosh import index as windex
-from vnsearch._whoosh import scoring
 from vnsearch.documents import Prepared, prepare
 from vnsearch.errors import DocumentError, IndexExists, IndexLocked, IndexNotFound, QueryError, VnsearchError
-from vnsearch.schema import SCHEMA_VERSION, build_schema
+from vnsearch.ranking import Corpus, rank
+from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.snippets import Snippet, make_snippet
 
 DEFAULT_PATH = Path("indexes/default")
@@ -225,11 +225,12 @@ class Index:
         if offset < 0:
             raise QueryError(f"offset must be 0 or more, got {offset}")
         searcher = self._current_searcher()
-        searched, parsed = vq.understand(text, searcher.reader())
-        found = searcher.search(vq.build(parsed, searcher.reader()), limit=offset + limit)
+        corpus = self._corpus(searcher)
+        searched, parsed = vq.understand(text, corpus)
+        ranked, total = rank(corpus, vq.build(parsed, corpus), offset + limit)
         terms = parsed.highlight_terms() if snippets else None
-        hits = [_hit(h.fields(), h.score, terms) for h in found[offset : offset + limit]]
-        return Results(hits, len(found), text, searched)
+        hits = [_hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked[offset:]]
+        return Results(hits, total, text, searched)
 
     def stats(self) -> dict[str, Any]:
         """Documents, size on disk, last commit time and schema version."""
@@ -248,7 +249,7 @@ class Index:
         """This thread's searcher, moved to the latest commit if there is a newer one."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self._ix.searcher(weighting=scoring.BM25F())
+            searcher = self._ix.searcher()
             self._searchers.append(searcher)
         elif not searcher.up_to_date():
             self._searchers.remove(searcher)
@@ -256,6 +257,14 @@ class Index:
             self._searchers.append(searcher)
         self._local.searcher = searcher
         return searcher
+
+    def _corpus(self, searcher: Any) -> Corpus:
+        """Scoring arrays for `searcher`'s generation, rebuilt only after a commit."""
+        corpus = getattr(self._local, "corpus", None)
+        if corpus is None or corpus.searcher is not searcher:
+            corpus = Corpus(searcher, TEXT_FIELDS)
+            self._local.corpus = corpus
+        return corpus
 
     def _writer(self) -> Any:
         try:

@@ -14,8 +14,9 @@ from typing import Protocol
 
 from vnsearch import segment, telex
 from vnsearch._whoosh import query as wq
-from vnsearch.analysis import WORD_JOINER, term_forms
+from vnsearch.analysis import PAIR_JOINER, WORD_JOINER, term_forms
 from vnsearch.documents import keyword
+from vnsearch.ranking import Clause
 from vnsearch.errors import QueryError
 from vnsearch.text import normalize
 
@@ -26,10 +27,6 @@ TITLE_BOOST = 2.0
 WORD_BOOST = 1.5
 PAIR_BOOST = 1.0
 STOPWORD_WEIGHT = 0.15
-# In large indexes, syllables found in more than COMMON_FRACTION of documents only count inside
-# words and adjacent pairs: a plain OR over them would score most of the index for every query.
-COMMON_FRACTION = 0.1
-COMMON_MIN_DOCS = 10_000
 
 # Function and question words: they still match, but weigh little when content words are present.
 STOPWORDS = frozenset(
@@ -95,8 +92,6 @@ class Statistics(Protocol):
 
     def doc_frequency(self, fieldname: str, text: str) -> int: ...
 
-    def doc_count(self) -> int: ...
-
 
 def terms_of(text: str) -> list[QueryTerm]:
     """Analyse query text the way documents are analysed, as syllables."""
@@ -152,79 +147,62 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
-def build(parsed: ParsedQuery, stats: Statistics) -> wq.Query:
-    """Assemble the Whoosh query for `parsed`, scoring with the index's statistics."""
-    required: list[wq.Query] = [_phrase(terms, name) for name, terms in parsed.phrases]
-    optional = _free_text(parsed.free, stats, parsed.typed)
-    if optional is not None and required:
-        combined: wq.Query = wq.AndMaybe(wq.And(required + parsed.filters), optional)
-    elif optional is not None:
-        combined = wq.And([*parsed.filters, optional]) if parsed.filters else optional
-    elif required or parsed.filters:
-        combined = wq.And(required + parsed.filters)
-    elif parsed.excluded:
-        combined = wq.Every()
-    else:
-        return wq.NullQuery
-    if parsed.excluded:
-        combined = wq.AndNot(combined, wq.Or([_phrase(terms, None) for terms in parsed.excluded]))
-    return combined
+@dataclass
+class Plan:
+    """How to answer a query: weighted terms to rank by (syllables, known words, adjacent pairs) and
+    the Whoosh queries a document must (`required`) and must not (`excluded`) match."""
+
+    clauses: list[Clause]
+    required: wq.Query | None
+    excluded: wq.Query | None
+    # Free words without a required phrase: a document must match at least one clause.
+    needs_match: bool
 
 
-def _free_text(terms: list[QueryTerm], stats: Statistics, typed: dict[str, str]) -> wq.Query | None:
-    """Ranked clauses: rare syllables, known multi-syllable words, and adjacent pairs as phrases."""
-    if not terms:
-        return None
-    total = stats.doc_count()
-    cutoff = COMMON_FRACTION * total if total >= COMMON_MIN_DOCS else float("inf")
+def build(parsed: ParsedQuery, stats: Statistics) -> Plan:
+    """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words."""
+    clauses = _free_text(parsed.free, stats, parsed.typed)
+    for _, terms in parsed.phrases:
+        clauses += _in_both([t.form for t in terms], 1.0)
+    content = [_phrase(terms, name) for name, terms in parsed.phrases]
+    required = content + parsed.filters
+    excluded = [_phrase(terms, None) for terms in parsed.excluded]
+    return Plan(
+        clauses=clauses,
+        required=wq.And(required) if required else None,
+        excluded=wq.Or(excluded) if excluded else None,
+        needs_match=bool(parsed.free) and not content,
+    )
+
+
+def _free_text(terms: list[QueryTerm], stats: Statistics, typed: dict[str, str]) -> list[Clause]:
+    """Every syllable (exact, folded and as typed) and every n-gram the index knows as a word."""
     all_stop = all(t.canonical in STOPWORDS for t in terms)
-    clauses: list[wq.Query] = []
-    common: list[wq.Query] = []
+    clauses: list[Clause] = []
     for term in dict.fromkeys(terms):
         weight = 1.0 if all_stop or term.canonical not in STOPWORDS else STOPWORD_WEIGHT
-        forms = [term.form, term.folded, typed.get(term.canonical, term.form)]
-        group = _in_both(list(dict.fromkeys(forms)), weight)
-        frequent = stats.doc_frequency("body", term.form) > cutoff
-        (common if frequent else clauses).append(group)
+        clauses += _in_both(list(dict.fromkeys([term.form, term.folded, typed.get(term.canonical, term.form)])), weight)
     for size in (2, 3):
         for i in range(len(terms) - size + 1):
-            clauses.extend(_known_word(terms[i : i + size], stats))
+            clauses += _known_word(terms[i : i + size], stats)
     for first, second in zip(terms, terms[1:]):
         if not {first.canonical, second.canonical} <= STOPWORDS:
-            clauses.append(_pair(first, second))
-    if not clauses:
-        clauses = common
-    return wq.Or(clauses)
+            clauses += _in_both([first.folded + PAIR_JOINER + second.folded], PAIR_BOOST)
+    return clauses
 
 
-def _known_word(terms: list[QueryTerm], stats: Statistics) -> list[wq.Query]:
-    """Term queries for the n-gram as a pyvi word, in the forms that exist in the index."""
+def _known_word(terms: list[QueryTerm], stats: Statistics) -> list[Clause]:
+    """The n-gram as a pyvi word, in the forms that exist in the index (exact form weighted up)."""
     folded = WORD_JOINER.join(t.folded for t in terms)
     exact = WORD_JOINER.join(t.canonical for t in terms)
     forms = [exact, folded] if any(t.accented for t in terms) else [folded]
     known = [w for w in dict.fromkeys(forms) if stats.doc_frequency("body", w) or stats.doc_frequency("title", w)]
-    if not known:
-        return []
-    queries = [_in_both(known[:1], WORD_BOOST)]
-    if len(known) > 1:
-        queries.append(_in_both(known[1:], WORD_BOOST / 2))
-    return queries
+    return _in_both(known[:1], WORD_BOOST) + _in_both(known[1:], WORD_BOOST / 2)
 
 
-def _pair(first: QueryTerm, second: QueryTerm) -> wq.Query:
-    return wq.Or(
-        [
-            wq.Phrase("title", [first.form, second.form], slop=1, boost=PAIR_BOOST * TITLE_BOOST),
-            wq.Phrase("body", [first.form, second.form], slop=1, boost=PAIR_BOOST),
-        ]
-    )
-
-
-def _in_both(forms: list[str], weight: float) -> wq.Query:
+def _in_both(forms: list[str], weight: float) -> list[Clause]:
     """The same terms searched in title (weighted up) and body."""
-    return wq.Or(
-        [wq.Term("title", f, boost=weight * TITLE_BOOST) for f in forms] + [wq.Term("body", f, boost=weight) for f in forms]
-    )
+    return [Clause("title", f, weight * TITLE_BOOST) for f in forms] + [Clause("body", f, weight) for f in forms]
 
 
 def _phrase(terms: list[QueryTerm], name: str | None) -> wq.Query:

@@ -6,7 +6,7 @@ from vnsearch._whoosh import fields
 from vnsearch.analysis import VietnameseTokenizer
 
 # Bump when the analysis or schema changes in a way that needs a rebuild; stored in every index.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "body")
 KNOWN_FIELDS = ("id", "title", "body", "date", "url", "category", "tags")
