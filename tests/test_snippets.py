@@ -48,3 +48,17 @@ def test_accented_query_marks_exact_forms_when_the_text_has_them(sample_index: I
 def test_accented_query_falls_back_to_accent_variants() -> None:
     snippet = make_snippet("Chiếc bán gỗ và người bạn", {"ban": frozenset({"bàn"})})
     assert marked_words(snippet) == ["bán", "bạn"]
+
+
+def test_fast_match_search_agrees_with_walking_every_syllable() -> None:
+    from itertools import islice
+
+    from vnsearch.analysis import term_forms
+    from vnsearch.demo import sample_documents
+    from vnsearch.segment import syllables
+    from vnsearch.snippets import find_matches
+
+    for doc in islice(sample_documents(), 60):
+        terms = {term_forms(s)[1]: frozenset() for s, _, _ in syllables(doc["title"])} | {"2": frozenset()}
+        expected = [(a, b, term_forms(s)[1]) for s, a, b in syllables(doc["body"]) if term_forms(s)[1] in terms]
+        assert find_matches(doc["body"], terms) == expected

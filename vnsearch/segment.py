@@ -29,6 +29,20 @@ def syllables(text: str) -> Iterator[Span]:
         yield match.group(), match.start(), match.end()
 
 
+def token_at(text: str, start: int) -> Span | None:
+    """The token `syllables(text)` yields starting exactly at `start`, if any.
+
+    Tokens never span whitespace, so tokenising from the start of the surrounding run of
+    non-space characters is enough (`2` inside `56,2` is not a token)."""
+    chunk = start
+    while chunk > 0 and not text[chunk - 1].isspace():
+        chunk -= 1
+    for match in _TOKEN.finditer(text, chunk):
+        if match.start() >= start:
+            return (match.group(), start, match.end()) if match.start() == start else None
+    return None
+
+
 @cache
 def _pyvi() -> ModuleType:
     from pyvi import ViTokenizer

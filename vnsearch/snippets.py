@@ -7,13 +7,13 @@ from the analysis chain, so NFD text and old-style tones are marked on their ori
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice, takewhile
 
 from vnsearch import segment
 from vnsearch.analysis import term_forms
-from vnsearch.text import normalize
+from vnsearch.text import fold_aligned, normalize
 
 WIDTH = 240
 CONTEXT = 60
@@ -52,13 +52,27 @@ def find_matches(text: str, terms: Mapping[str, frozenset[str]]) -> list[tuple[i
         return []
     normal, origin = normalize(text)
     found: list[tuple[int, int, str, bool]] = []
-    for surface, start, end in segment.syllables(normal):
+    for surface, start, end in _candidates(normal, terms):
         canonical, folded = term_forms(surface)
         if folded in terms:
             o_start, o_end = (start, end) if origin is None else origin.span(start, end)
             found.append((o_start, o_end, folded, canonical in terms[folded]))
     exact_seen = {folded for _, _, folded, exact in found if exact}
     return [(s, e, folded) for s, e, folded, exact in found if exact or folded not in exact_seen]
+
+
+def _candidates(normal: str, terms: Mapping[str, frozenset[str]]) -> Iterator[segment.Span]:
+    """Syllables of `normal` that may fold to one of `terms`: found by one regex over the folded text
+    where folding keeps offsets (the usual case), else by walking every syllable."""
+    folded_text = fold_aligned(normal)
+    if folded_text is None:
+        yield from segment.syllables(normal)
+        return
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    for match in re.finditer(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", folded_text):
+        whole = segment.token_at(normal, match.start())
+        if whole is not None and whole[2] == match.end():
+            yield whole
 
 
 def make_snippet(text: str, terms: Mapping[str, frozenset[str]], width: int = WIDTH) -> Snippet:

@@ -125,6 +125,13 @@ def fold(text: str) -> str:
     return ascii_form if ascii_form.isalnum() else folded
 
 
+def fold_aligned(text: str) -> str | None:
+    """Lowercase and strip Vietnamese diacritics character for character, or None if that would
+    change the length (so offsets into the result are offsets into `text`)."""
+    folded = text.lower().translate(_FOLD_TABLE)
+    return folded if len(folded) == len(text) else None
+
+
 def has_diacritics(text: str) -> bool:
     """True when folding would change `text` beyond lowercasing."""
     return fold(text) != text.lower()
