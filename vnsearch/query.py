@@ -23,9 +23,9 @@ from vnsearch.text import normalize
 MAX_QUERY_CHARS = 1_000
 MAX_QUERY_SYLLABLES = 64
 
-TITLE_BOOST = 2.0
 WORD_BOOST = 1.5
 PAIR_BOOST = 1.0
+EXACT_BOOST = 0.3
 STOPWORD_WEIGHT = 0.15
 
 # Function and question words: they still match, but weigh little when content words are present.
@@ -163,7 +163,7 @@ def build(parsed: ParsedQuery, stats: Statistics) -> Plan:
     """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words."""
     clauses = _free_text(parsed.free, stats, parsed.typed)
     for _, terms in parsed.phrases:
-        clauses += _in_both([t.form for t in terms], 1.0)
+        clauses += [Clause(t.form, 1.0) for t in terms]
     content = [_phrase(terms, name) for name, terms in parsed.phrases]
     required = content + parsed.filters
     excluded = [_phrase(terms, None) for terms in parsed.excluded]
@@ -176,33 +176,36 @@ def build(parsed: ParsedQuery, stats: Statistics) -> Plan:
 
 
 def _free_text(terms: list[QueryTerm], stats: Statistics, typed: dict[str, str]) -> list[Clause]:
-    """Every syllable (exact, folded and as typed) and every n-gram the index knows as a word."""
+    """Every syllable (folded, plus a bonus for the exact accented form, plus the form as typed before
+    Telex decoding), every n-gram the index knows as a word, and every adjacent pair."""
     all_stop = all(t.canonical in STOPWORDS for t in terms)
     clauses: list[Clause] = []
     for term in dict.fromkeys(terms):
         weight = 1.0 if all_stop or term.canonical not in STOPWORDS else STOPWORD_WEIGHT
-        clauses += _in_both(list(dict.fromkeys([term.form, term.folded, typed.get(term.canonical, term.form)])), weight)
+        clauses.append(Clause(term.folded, weight))
+        if term.accented:
+            clauses.append(Clause(term.canonical, weight * EXACT_BOOST))
+        if typed.get(term.canonical, term.folded) != term.folded:
+            clauses.append(Clause(typed[term.canonical], weight))
     for size in (2, 3):
         for i in range(len(terms) - size + 1):
             clauses += _known_word(terms[i : i + size], stats)
     for first, second in zip(terms, terms[1:]):
         if not {first.canonical, second.canonical} <= STOPWORDS:
-            clauses += _in_both([first.folded + PAIR_JOINER + second.folded], PAIR_BOOST)
+            clauses.append(Clause(first.folded + PAIR_JOINER + second.folded, PAIR_BOOST))
     return clauses
 
 
 def _known_word(terms: list[QueryTerm], stats: Statistics) -> list[Clause]:
-    """The n-gram as a pyvi word, in the forms that exist in the index (exact form weighted up)."""
+    """The n-gram as a pyvi word, if the index knows it: folded, plus a bonus for the exact form."""
     folded = WORD_JOINER.join(t.folded for t in terms)
     exact = WORD_JOINER.join(t.canonical for t in terms)
-    forms = [exact, folded] if any(t.accented for t in terms) else [folded]
-    known = [w for w in dict.fromkeys(forms) if stats.doc_frequency("body", w) or stats.doc_frequency("title", w)]
-    return _in_both(known[:1], WORD_BOOST) + _in_both(known[1:], WORD_BOOST / 2)
-
-
-def _in_both(forms: list[str], weight: float) -> list[Clause]:
-    """The same terms searched in title (weighted up) and body."""
-    return [Clause("title", f, weight * TITLE_BOOST) for f in forms] + [Clause("body", f, weight) for f in forms]
+    if not (stats.doc_frequency("body", folded) or stats.doc_frequency("title", folded)):
+        return []
+    clauses = [Clause(folded, WORD_BOOST)]
+    if exact != folded:
+        clauses.append(Clause(exact, WORD_BOOST * EXACT_BOOST))
+    return clauses
 
 
 def _phrase(terms: list[QueryTerm], name: str | None) -> wq.Query:

@@ -18,6 +18,8 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
+# BM25F: an occurrence in the title counts as this many occurrences in the body.
+FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 CACHE_TERMS = 4096
 
 _NO_POSTINGS = (np.zeros(0, np.int64), np.zeros(0, np.float32), 0)
@@ -25,9 +27,8 @@ _NO_POSTINGS = (np.zeros(0, np.int64), np.zeros(0, np.float32), 0)
 
 @dataclass(frozen=True)
 class Clause:
-    """One weighted term of the ranked part of a query."""
+    """One weighted term of the ranked part of a query, searched in every text field."""
 
-    field: str
     term: str
     weight: float
 
@@ -85,13 +86,21 @@ class Corpus:
         return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
 
     def score(self, clauses: Iterable[Clause]) -> np.ndarray:
-        """BM25 summed over clauses, for every document (zero where none matched)."""
+        """BM25F summed over clauses, for every document (zero where none matched).
+
+        Per term, field frequencies are length-normalised, weighted by FIELD_WEIGHTS and added before
+        saturating, so a word in both title and body is not counted as two independent matches."""
         scores = np.zeros(self.size, dtype=np.float32)
         for clause in clauses:
-            docs, freqs, df = self.postings(clause.field, clause.term)
+            frequency = np.zeros(self.size, dtype=np.float32)
+            for field, field_weight in FIELD_WEIGHTS.items():
+                docs, freqs, _ = self.postings(field, clause.term)
+                if len(docs):
+                    norm = 1 - B + B * self.lengths[field][docs] / self.average[field]
+                    frequency[docs] += field_weight * freqs / norm
+            df = int(np.count_nonzero(frequency[self.live]))
             if df:
-                norm = K1 * (1 - B + B * self.lengths[clause.field][docs] / self.average[clause.field])
-                scores[docs] += clause.weight * self.idf(df) * freqs * (K1 + 1) / (freqs + norm)
+                scores += clause.weight * self.idf(df) * frequency * (K1 + 1) / (frequency + K1)
         return scores
 
     def matching(self, query: Any) -> np.ndarray:
