@@ -55,6 +55,9 @@ def test_date_ranges() -> None:
     assert date_range("12/1/2024")[0] == dt.datetime(2024, 1, 12)
     assert date_range("2023..2024") == (dt.datetime(2023, 1, 1), dt.datetime(2024, 12, 31, 23, 59, 59, 999999))
     assert date_range("..2023-06")[0] is None
+    assert date_range("9999")[1] == dt.datetime.max
+    assert date_range("9999-12") == (dt.datetime(9999, 12, 1), dt.datetime.max)
+    assert date_range("2023-12")[1] == dt.datetime(2023, 12, 31, 23, 59, 59, 999999)
 
 
 @pytest.mark.parametrize("text", ["date:hôm-nay", "date:2023-13", "date:..", "date:31/2/2024"])

@@ -7,6 +7,7 @@ are so common that they should only count inside phrases).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -258,9 +259,9 @@ def _period(value: str) -> tuple[dt.datetime, dt.datetime]:
     except ValueError as error:
         raise QueryError(f"date:{value} is not a valid date ({error})") from None
     if day:
-        last = first + dt.timedelta(days=1)
+        last = first.replace(hour=23, minute=59, second=59, microsecond=999999)
     elif month:
-        last = dt.datetime(year + month // 12, month % 12 + 1, 1)
+        last = dt.datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59, 999999)
     else:
-        last = dt.datetime(year + 1, 1, 1)
-    return first, last - dt.timedelta(microseconds=1)
+        last = dt.datetime(year, 12, 31, 23, 59, 59, 999999)
+    return first, last
