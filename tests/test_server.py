@@ -1,0 +1,375 @@
+"""The HTTP service in-process (ASGI test client): every endpoint, auth, limits and errors; then over real HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from vnsearch import Index, IndexNotFound
+from vnsearch.server import MAX_BATCH, MAX_BODY_BYTES, create_app
+
+KEY = "test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+SEED_ID = "htv-quan5-dan-van-2023"
+README = Path(__file__).resolve().parent.parent / "README.md"
+ARTICLES = [
+    {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận năm 2023",
+     "body": "Sáng nay, Quận ủy Quận 5 đã tổ chức Hội nghị tổng kết công tác dân vận năm 2023.",
+     "date": "2024-01-12", "category": "Thời sự", "author": "Minh Tòng"},
+    {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh.", "date": "2017-02-06",
+     "category": "Kinh tế"},
+    {"id": "a3", "title": "Dân vận khéo ở Quận 1", "body": "Phong trào dân vận khéo được nhân rộng.",
+     "date": "2023-05-20", "category": "Thời sự"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reader(sample_index: Index) -> TestClient:
+    """A read-only service (no key) over the bundled sample."""
+    return TestClient(create_app(sample_index.path))
+
+
+@pytest.fixture
+def index_path(tmp_path: Path) -> Path:
+    Index.create(tmp_path / "index").add(ARTICLES)
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def client(index_path: Path) -> TestClient:
+    """A writable service over ARTICLES."""
+    return TestClient(create_app(index_path, api_key=KEY, write_wait=0.3))
+
+
+# Reads
+
+
+def test_health_and_stats(reader: TestClient, sample_index: Index) -> None:
+    assert reader.get("/health").json() == {"status": "ok", "documents": len(sample_index), "writable": False}
+    stats = reader.get("/stats").json()
+    assert stats["documents"] == len(sample_index) and stats["schema_version"] >= 1
+    assert "path" not in stats  # the server's folders are not the clients' business
+
+
+def test_search_without_diacritics_finds_the_seed_article_with_marked_words(reader: TestClient) -> None:
+    response = reader.get("/search", params={"q": "quan 5 dan van", "limit": 3})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    data = response.json()
+    assert (data["query"], data["searched"], data["rewritten"], data["limit"], data["offset"]) == (
+        "quan 5 dan van", "quan 5 dan van", False, 3, 0,
+    )  # fmt: skip
+    assert len(data["hits"]) == 3 and data["total"] > 3 and data["took_ms"] >= 0
+    top = data["hits"][0]
+    assert top["id"] == SEED_ID and top["date"].startswith("2024-01-12")
+    snippet = top["snippet"]
+    marked = {snippet["text"][start:end].lower() for start, end in snippet["matches"]}
+    assert {"quận 5", "dân vận"} <= marked
+
+
+def test_responses_are_utf8_json(reader: TestClient) -> None:
+    raw = reader.get("/search", params={"q": "Quận 5 dân vận"}).content
+    assert "Quận".encode() in raw and json.loads(raw.decode("utf-8"))["query"] == "Quận 5 dân vận"
+
+
+def test_paging(reader: TestClient) -> None:
+    first = reader.get("/search", params={"q": "dan van", "limit": 2}).json()
+    second = reader.get("/search", params={"q": "dan van", "limit": 2, "offset": 2}).json()
+    both = reader.get("/search", params={"q": "dan van", "limit": 4}).json()
+    assert first["total"] == second["total"] == both["total"]
+    assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in both["hits"]]
+
+
+def test_telex_query_is_reported_as_searched(client: TestClient) -> None:
+    data = client.get("/search", params={"q": "daan vaanj"}).json()
+    assert (data["searched"], data["rewritten"]) == ("dân vận", True)
+    assert {h["id"] for h in data["hits"]} == {"a1", "a3"}
+
+
+def test_category_and_date_filters(client: TestClient) -> None:
+    def ids(**params: str) -> set[str]:
+        response = client.get("/search", params={"q": "dan van", **params})
+        assert response.status_code == 200, response.text
+        return {h["id"] for h in response.json()["hits"]}
+
+    assert ids() == {"a1", "a3"}
+    assert ids(date_from="2024-01-01") == {"a1"}
+    assert ids(date_to="2023-12-31") == {"a3"}
+    assert ids(date_from="2023-05-20", date_to="2023-05-20") == {"a3"}
+    assert ids(category="kinh te", q="") == {"a2"}
+    assert ids(category="thoi su", date_from="2024-01-12") == {"a1"}
+    # A stray quote in q is plain text; it does not swallow the filter clauses.
+    assert ids(category="thoi su", date_to="2023-12-31", q='dan van"') == {"a3"}
+    data = client.get("/search", params={"q": "vàng", "category": "Kinh tế"}).json()
+    assert data["query"] == 'category:"Kinh tế" vàng' and data["total"] == 1
+
+
+def test_get_document(client: TestClient) -> None:
+    assert client.get("/documents/a1").json() == ARTICLES[0]
+    missing = client.get("/documents/nope")
+    assert missing.status_code == 404 and missing.json() == {"detail": "no document with id 'nope'"}
+
+
+def test_search_page(reader: TestClient) -> None:
+    page = reader.get("/")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<meta charset="utf-8">' in page.text and "Tìm" in page.text
+
+
+def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader: TestClient) -> None:
+    paths = reader.get("/openapi.json").json()["paths"]
+    assert set(paths) == {"/health", "/stats", "/search", "/documents", "/documents/{doc_id}"}
+    assert "/suggest" not in paths  # Index.suggest does not exist yet
+    readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
+    for path, operations in paths.items():
+        for method in operations:
+            assert f"`{method.upper()} {path.replace('doc_id', 'id')}" in readme, (method, path)
+
+
+# Limits and bad input: 4xx with a message, never a 500
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": "x" * 501}, "q"),
+        ({"q": "a", "limit": 0}, "limit"),
+        ({"q": "a", "limit": 101}, "limit"),
+        ({"q": "a", "offset": -1}, "offset"),
+        ({"q": "a", "offset": 10_001}, "offset"),
+        ({"q": "a", "limit": "ten"}, "limit"),
+        ({"q": "a", "date_from": "2023-13-01"}, "date_from"),
+        ({"q": "a", "date_to": "20240112"}, "date_to"),  # not seconds since 1970
+        ({"q": "a", "category": 'thoi "su'}, "category"),
+    ],
+)
+def test_search_parameter_limits(reader: TestClient, params: dict, field: str) -> None:
+    response = reader.get("/search", params=params)
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", field]]
+
+
+def test_query_errors_are_400_with_the_libraries_message(reader: TestClient) -> None:
+    response = reader.get("/search", params={"q": "dân vận date:2023-13"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "date:2023-13 is not a valid date (month must be in 1..12)"}
+
+
+# Writes and auth
+
+
+def test_put_creates_then_replaces_and_search_sees_it_at_once(client: TestClient) -> None:
+    doc = {"title": "Bão số 3 đổ bộ", "body": "Bão Yagi gây mưa lớn ở Hà Nội.", "tags": ["bão", "thời tiết"]}
+    created = client.put("/documents/b1", json=doc, headers=AUTH)
+    assert (created.status_code, created.json()) == (201, {"id": "b1", "replaced": False})
+    assert client.get("/search", params={"q": "bao yagi"}).json()["hits"][0]["id"] == "b1"
+    replaced = client.put("/documents/b1", json={**doc, "id": "b1", "title": "Bão Yagi"}, headers=AUTH)
+    assert (replaced.status_code, replaced.json()) == (200, {"id": "b1", "replaced": True})
+    assert client.get("/documents/b1").json()["title"] == "Bão Yagi"
+
+
+def test_ids_may_hold_slashes_and_vietnamese(client: TestClient) -> None:
+    assert client.put("/documents/tin/thời-sự/1", json={"title": "Tin 1"}, headers=AUTH).status_code == 201
+    assert client.get("/documents/tin%2Fth%E1%BB%9Di-s%E1%BB%B1%2F1").json() == {
+        "id": "tin/thời-sự/1",
+        "title": "Tin 1",
+    }
+
+
+def test_put_id_must_match_the_path(client: TestClient) -> None:
+    response = client.put("/documents/b1", json={"id": "b2", "title": "x"}, headers=AUTH)
+    assert response.status_code == 422 and "field 'id'" in response.json()["detail"][0]["msg"]
+
+
+def test_post_one_or_many(client: TestClient) -> None:
+    one = client.post("/documents", json={"id": "c1", "title": "Một"}, headers=AUTH)
+    assert (one.status_code, one.json()) == (200, {"added": 1, "replaced": 0})
+    many = client.post("/documents", json=[{"id": "c1", "title": "Một"}, {"id": 2, "title": "Hai"}], headers=AUTH)
+    assert many.json() == {"added": 1, "replaced": 1}
+    assert client.get("/documents/2").json() == {"id": "2", "title": "Hai"}
+    assert client.get("/health").json()["documents"] == len(ARTICLES) + 2
+
+
+def test_a_bad_record_stores_nothing_and_is_named(client: TestClient) -> None:
+    batch = [{"id": "d1", "title": "tốt"}, {"id": "d2", "date": "12/1/2024"}]
+    response = client.post("/documents", json=batch, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("document 2: field 'date': '12/1/2024' is not an ISO date")
+    assert client.get("/documents/d1").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"title": "x"}, "Field required"),  # no id
+        ({"id": "e1", "title": 5}, "Input should be a valid string"),
+        ({"id": True}, "Input should be a valid integer"),
+        ({"id": "e1", "tags": [1, 2]}, "Input should be a valid string"),
+        ({"id": " "}, "field 'id' is empty"),
+        ({"id": "e" * 513}, "field 'id' has 513 characters; the limit is 512"),
+        ("a document", "Input should be a valid dictionary"),
+    ],
+)
+def test_invalid_documents_are_422_naming_the_field(client: TestClient, body: object, message: str) -> None:
+    response = client.post("/documents", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert any(message in e["msg"] for e in response.json()["detail"]), response.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"id": "e1", "title": ', "JSON decode error"),
+        ('{"id": "e1", "title": "\\ud800"}', "field 'title' contains a lone UTF-16 surrogate"),
+        ('{"id": "e1", "rating": NaN}', "field 'rating' is nan; JSON numbers must be finite"),
+        ('{"id": "e1", "meta": {"score": Infinity}}', "field 'meta'.score is inf"),
+    ],
+)
+def test_json_that_cannot_be_stored_is_422(client: TestClient, raw: str, message: str) -> None:
+    response = client.post("/documents", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert any(message in e["msg"] for e in response.json()["detail"]), response.text
+
+
+def test_batch_size_limit(client: TestClient) -> None:
+    batch = [{"id": str(n)} for n in range(MAX_BATCH + 1)]
+    response = client.post("/documents", json=batch, headers=AUTH)
+    assert response.status_code == 422
+    assert any(f"at most {MAX_BATCH} items" in e["msg"] for e in response.json()["detail"])
+
+
+def test_body_size_limit(client: TestClient) -> None:
+    body = json.dumps({"id": "big", "body": "á" * (MAX_BODY_BYTES // 2)}).encode()
+    declared = client.post("/documents", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert declared.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for start in range(0, len(body), 1 << 20):
+            yield body[start : start + (1 << 20)]
+
+    streamed = client.post("/documents", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert client.get("/documents/big").status_code == 404
+
+
+def test_delete(client: TestClient) -> None:
+    assert client.delete("/documents/a2", headers=AUTH).status_code == 204
+    assert client.get("/documents/a2").status_code == 404
+    assert client.delete("/documents/a2", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("put", "/documents/a1", {"title": "x"}), ("post", "/documents", {"id": "a1"}), ("delete", "/documents/a1", None)],
+)
+def test_writes_need_the_key(client: TestClient, method: str, path: str, body: dict | None) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}, {"Authorization": KEY}):
+        kwargs = {"headers": headers} if body is None else {"headers": headers, "json": body}
+        response = client.request(method, path, **kwargs)
+        assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    assert client.get("/documents/a1").json() == ARTICLES[0]
+
+
+def test_without_a_key_the_service_is_read_only(index_path: Path) -> None:
+    client = TestClient(create_app(index_path))
+    assert client.get("/health").json()["writable"] is False
+    response = client.put("/documents/a1", json={"title": "x"}, headers=AUTH)
+    assert response.status_code == 403 and "VNSEARCH_API_KEY" in response.json()["detail"]
+    assert client.get("/search", params={"q": "dan van"}).json()["total"] == 2
+
+
+# One writer
+
+
+def test_a_write_waits_for_another_process_writer_then_gives_up_with_503(index_path: Path) -> None:
+    other = Index.open(index_path)._ix.writer()  # what another process holding the lock looks like
+    try:
+        client = TestClient(create_app(index_path, api_key=KEY, write_wait=0.2))
+        response = client.put("/documents/f1", json={"title": "x"}, headers=AUTH)
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert "locked" in response.json()["detail"]
+        # Reads do not wait for writers.
+        assert client.get("/search", params={"q": "dan van"}).json()["total"] == 2
+    finally:
+        other.cancel()
+
+
+def test_a_write_queues_until_the_other_writer_is_done(index_path: Path) -> None:
+    other = Index.open(index_path)._ix.writer()
+    threading.Timer(0.3, other.cancel).start()
+    client = TestClient(create_app(index_path, api_key=KEY, write_wait=10))
+    response = client.put("/documents/f1", json={"title": "Xếp hàng"}, headers=AUTH)
+    assert response.status_code == 201
+    assert client.get("/documents/f1").json()["title"] == "Xếp hàng"
+
+
+def test_concurrent_writes_in_one_process_queue(client: TestClient) -> None:
+    def put(n: int) -> None:
+        assert client.put(f"/documents/g{n}", json={"title": f"bài {n}"}, headers=AUTH).status_code == 201
+
+    threads = [threading.Thread(target=put, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.get("/health").json()["documents"] == len(ARTICLES) + 8
+
+
+def test_the_app_survives_repeated_startup_and_shutdown(index_path: Path) -> None:
+    app = create_app(index_path, api_key=KEY)
+    for title in ("một", "hai"):  # test transports run the lifespan once per session
+        with TestClient(app) as client:
+            assert client.put("/documents/r1", json={"title": title}, headers=AUTH).status_code in (200, 201)
+            assert client.get("/search", params={"q": title}).json()["hits"][0]["id"] == "r1"
+
+
+def test_missing_index_fails_at_startup(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound):
+        create_app(tmp_path / "nothing")
+
+
+# The real server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_real_server_over_http(index_path: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    code = f"from vnsearch.server import run; run({str(index_path)!r}, port={port})"
+    env = {**os.environ, "VNSEARCH_API_KEY": KEY}
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{base}/health")
+                break
+            except httpx.ConnectError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "documents": len(ARTICLES), "writable": True}
+        put = httpx.put(
+            f"{base}/documents/h1", json={"title": "Cầu Long Biên", "body": "Cây cầu thép ở Hà Nội."}, headers=AUTH
+        )
+        assert put.status_code == 201
+        hits = httpx.get(f"{base}/search", params={"q": "cau long bien"}).json()["hits"]
+        assert hits[0]["id"] == "h1" and hits[0]["title"] == "Cầu Long Biên"
+        assert httpx.get(f"{base}/").headers["content-type"] == "text/html; charset=utf-8"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

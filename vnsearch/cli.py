@@ -1,0 +1,371 @@
+"""The `vnsearch` command: each subcommand opens an `Index`, calls one method and formats what it returns."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from vnsearch import analyze as analyze_text
+from vnsearch import demo as vdemo
+from vnsearch import loaders
+from vnsearch.errors import DocumentError, IndexNotFound, VnsearchError
+from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, Hit, Index
+
+EXIT_PARTIAL = 1  # records skipped, ids not found
+EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
+MAX_SHOWN_ERRORS = 50
+PROGRESS_SECONDS = 5.0
+# click.echo drops these escapes when the output is not a terminal, so piped snippets are plain text.
+MATCH_BEFORE, MATCH_AFTER = click.style("\0", fg="yellow", bold=True).split("\0")
+
+index_option = click.option(
+    "--index",
+    "index_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VNSEARCH_INDEX",
+    show_envvar=True,
+    default=DEFAULT_PATH,
+    show_default=True,
+    help="The index folder.",
+)
+
+
+class Failure(click.ClickException):
+    """A one-line error that stops the command with exit code 2 (usage, missing or locked index)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def library_errors(path: Path) -> Iterator[None]:
+    """Turn the library's errors about the index at `path` into one-line Failures."""
+    try:
+        yield
+    except IndexNotFound:
+        raise Failure(f"no vnsearch index at {path}; create one with: vnsearch index FILE --index {path}") from None
+    except VnsearchError as error:
+        raise Failure(str(error)) from None
+
+
+@contextmanager
+def opened(path: Path, create: bool = False) -> Iterator[Index]:
+    """The index at `path` (made first if missing and `create`), closed afterwards; errors as Failures."""
+    with library_errors(path):
+        try:
+            index = Index.open(path)
+        except IndexNotFound:
+            if not create:
+                raise
+            click.echo(f"Creating a new index at {path}", err=True)
+            index = Index.create(path)
+        with index:
+            yield index
+
+
+@click.group(name="vnsearch", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vnsearch")
+def main() -> None:
+    """Full-text search for Vietnamese text: index articles, then search them."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@index_option
+@click.option(
+    "--format", "fmt", type=click.Choice(loaders.FORMATS), help="Input format  [default: from each name; - is jsonl]"
+)
+@click.option("--id-field", default="id", show_default=True, help="The JSONL field or CSV column holding each id.")
+@click.option("--batch", default=DEFAULT_BATCH, type=click.IntRange(1), show_default=True, help="Commit every N docs.")
+def index_command(paths: tuple[str, ...], index_path: Path, fmt: str | None, id_field: str, batch: int) -> None:
+    """Add or replace documents from JSONL, CSV or .txt files.
+
+    PATHS are JSONL or CSV files (with a header row), folders of .txt files (first line the title, the
+    rest the body, the file name the id) or - for JSONL on stdin. The index is created if missing. Bad
+    records are reported by file and line and skipped (exit code 1); Ctrl-C commits what was read.
+    """
+    ingest = Ingest([(path, input_format(path, fmt)) for path in paths], id_field)
+    with opened(index_path, create=True) as index:
+        try:
+            with ingest.progress, notice_on_interrupt():
+                result = index.add(ingest.documents(), batch_size=batch, on_error=ingest.rejected)
+        except KeyboardInterrupt:
+            click.echo(
+                f"Interrupted after reading {n_documents(ingest.read)} ({ingest.skipped:,} skipped); "
+                f"{index_path} now holds {n_documents(len(index))}",
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as error:
+            raise Failure(f"{error}; the documents read before it are committed") from None
+        added, replaced = f"{result.added:,} added", f"{result.replaced:,} replaced"
+        click.echo(f"Indexed into {index_path}: {added}, {replaced}, {ingest.skipped:,} skipped")
+    if ingest.skipped:
+        sys.exit(EXIT_PARTIAL)
+
+
+def n_documents(count: int) -> str:
+    """'1 document', '12,000 documents'."""
+    return f"{count:,} document" + ("" if count == 1 else "s")
+
+
+def input_format(path: str, fmt: str | None) -> str:
+    """The format to read `path` in, or a usage error saying why it cannot be read."""
+    try:
+        fmt = fmt or loaders.guess_format(path)
+    except ValueError as error:
+        raise click.BadParameter(f"{error}; pass --format", param_hint="PATHS") from None
+    if fmt != "txt" and Path(path).is_dir():
+        raise click.BadParameter(f"{path} is a folder: only --format txt reads folders", param_hint="PATHS")
+    return fmt
+
+
+@contextmanager
+def notice_on_interrupt() -> Iterator[None]:
+    """On the first Ctrl-C, say at once that what was read is being committed (Index.add does it on the way out)."""
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() == owner:  # forked indexing workers inherit this handler: only the command speaks
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops the commit
+            click.echo("\nInterrupted: committing the documents read so far…", err=True)
+        raise KeyboardInterrupt
+
+    owner = os.getpid()
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Ingest:
+    """Streams documents from the inputs into `Index.add`, reporting bad records by file and line."""
+
+    def __init__(self, inputs: list[tuple[str, str]], id_field: str):
+        self.inputs = [(path, fmt, loaders.input_size(path, fmt)) for path, fmt in inputs]
+        self.id_field = id_field
+        self.read = 0  # documents handed to Index.add so far
+        self.skipped = 0
+        self.current: loaders.Record | None = None
+        sizes = [size for _, _, size in self.inputs]
+        self.progress = Progress(None if None in sizes else sum(sizes))
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """Every readable document of every input, in order; unreadable ones go to `skip`."""
+        done = 0
+        for path, fmt, size in self.inputs:
+            before = (self.read, self.skipped)
+            for record in loaders.read(path, fmt, self.id_field, on_error=self.skip):
+                self.current = record
+                self.read += 1
+                self.progress.update(done + record.end, self.read)
+                yield record.doc
+            if (self.read, self.skipped) == before:
+                self.progress.message(f"{path}: no documents found")
+            done += size or 0
+
+    def rejected(self, error: DocumentError) -> None:
+        """Index.add refused the document just read: report it by file and line rather than by number."""
+        assert self.current is not None
+        reason = str(error).removeprefix(f"document {self.read}: ")
+        self.skip(loaders.RecordError(self.current.source, self.current.line, reason))
+
+    def skip(self, error: loaders.RecordError) -> None:
+        """Count a skipped record and show it, up to MAX_SHOWN_ERRORS of them."""
+        self.skipped += 1
+        if self.skipped <= MAX_SHOWN_ERRORS:
+            self.progress.message(f"skipped {error}")
+        elif self.skipped == MAX_SHOWN_ERRORS + 1:
+            self.progress.message("(further skipped records are counted, not shown)")
+
+
+class Progress:
+    """Documents and docs/s on stderr: a bar over the input bytes on a terminal, else a line every few seconds."""
+
+    def __init__(self, total_bytes: int | None):
+        self.total_bytes = total_bytes
+        self.documents = 0
+        self.started = self.shown = time.monotonic()
+        self.bar: Any = None
+
+    def __enter__(self) -> Progress:
+        self.started = self.shown = time.monotonic()
+        if self.total_bytes and sys.stderr.isatty():
+            self.bar = click.progressbar(
+                length=self.total_bytes, label="Indexing", file=sys.stderr, item_show_func=self.status
+            )
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        elapsed = time.monotonic() - self.started
+        click.echo(f"Read {n_documents(self.documents)} in {elapsed:.1f} s ({self.rate():,.0f} docs/s)", err=True)
+
+    def rate(self) -> float:
+        """Documents read per second so far."""
+        return self.documents / max(time.monotonic() - self.started, 1e-6)
+
+    def status(self, _: object = None) -> str:
+        """'12,000 documents, 850 docs/s' (the argument is click's current item, unused)."""
+        return f"{n_documents(self.documents)}, {self.rate():,.0f} docs/s"
+
+    def update(self, position: int, documents: int) -> None:
+        """Move to byte `position` of the inputs with `documents` read."""
+        self.documents = documents
+        if self.bar is not None:
+            self.bar.update(position - self.bar.pos)
+        elif time.monotonic() - self.shown >= PROGRESS_SECONDS:
+            self.shown = time.monotonic()
+            click.echo(self.status(), err=True)
+
+    def message(self, text: str) -> None:
+        """A line on stderr; on a terminal it replaces the bar, which redraws below on the next update."""
+        click.echo(("\r\033[K" if self.bar is not None else "") + text, err=True)
+
+
+@main.command()
+@click.argument("query")
+@index_option
+@click.option("-n", "--limit", default=10, type=click.IntRange(1, MAX_LIMIT), show_default=True, help="Hits per page.")
+@click.option("--page", default=1, type=click.IntRange(1), show_default=True, help="Which page of hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, total and hits.")
+@click.option("--fields", help="Comma-separated stored fields to show with each hit, e.g. url,category.")
+def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, fields: str | None) -> None:
+    """Search the index and print ranked, highlighted hits.
+
+    QUERY uses the query language in the README: plain words, "phrases", -exclusions, field:value.
+    """
+    wanted = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
+    offset = (page - 1) * limit
+    with opened(index_path) as index:
+        results = index.search(query, limit=limit, offset=offset)
+    if as_json:
+        found = results.to_dict()
+        if wanted is not None:
+            for hit in found["hits"]:
+                hit["fields"] = {name: hit["fields"][name] for name in wanted if name in hit["fields"]}
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if results.rewritten:
+        click.echo(f"Searched for: {results.searched}  (rewritten from: {results.query})")
+    if not results:
+        past = f"{n_documents(results.total)} matched; page {page} is past the last."
+        click.echo(past if results.total else "No documents matched.")
+        return
+    click.echo(f"{n_documents(results.total)} matched; showing {offset + 1}-{offset + len(results)}.")
+    for rank, hit in enumerate(results, offset + 1):
+        click.echo()
+        click.echo(format_hit(rank, hit, wanted or []))
+
+
+def format_hit(rank: int, hit: Hit, fields: list[str]) -> str:
+    """Rank, score, title, date and id; the snippet with its matches styled; then the requested fields."""
+    date = f" ({hit.date})" if hit.date else ""
+    lines = [f"{rank:>2}. {hit.score:6.2f}  {click.style(hit.title, bold=True)}{date}  [{hit.id}]"]
+    lines.append("    " + hit.snippet.marked(MATCH_BEFORE, MATCH_AFTER))
+    lines += [f"    {name}: {render(hit.fields[name])}" for name in fields if name in hit.fields]
+    return "\n".join(lines)
+
+
+def render(value: object) -> str:
+    """A stored value as text: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@main.command()
+@click.argument("doc_id", metavar="ID")
+@index_option
+def get(doc_id: str, index_path: Path) -> None:
+    """Print one document as JSON.
+
+    The document is printed as it was added, all fields included; exit code 1 if there is none.
+    """
+    with opened(index_path) as index:
+        doc = index.get(doc_id)
+    if doc is None:
+        raise click.ClickException(f"no document with id {doc_id!r} in {index_path}")  # exit code 1
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@index_option
+def delete(ids: tuple[str, ...], index_path: Path) -> None:
+    """Delete documents by id.
+
+    Exit code 1 if some of the ids were not in the index.
+    """
+    unique = list(dict.fromkeys(ids))
+    with opened(index_path) as index:
+        deleted = index.delete(*unique)
+    click.echo(f"Deleted {deleted:,} of {n_documents(len(unique))} from {index_path}")
+    if deleted < len(unique):
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@index_option
+def stats(index_path: Path) -> None:
+    """Show document count, size and last commit.
+
+    Prints what Index.stats() returns: path, documents, size on disk in bytes, time of the last
+    commit (UTC) and the schema version.
+    """
+    with opened(index_path) as index:
+        numbers = index.stats()
+    for name, value in numbers.items():
+        shown = f"{value:,}" if isinstance(value, int) else value
+        click.echo(f"{name.replace('_', ' ') + ':':<16}{shown}")
+
+
+@main.command()
+@click.argument("text")
+def analyze(text: str) -> None:
+    """Show the terms the index sees for TEXT.
+
+    One line per term: its position, the character offsets it covers, its kind (syllable, folded,
+    word...), the term itself and the original characters. Useful when a query misses.
+    """
+    click.echo(f"{'pos':>3}  {'start-end':<9}  {'kind':<11}  {'term':<16}  original")
+    for token in analyze_text(text):
+        span, original = f"{token.start}-{token.end}", text[token.start : token.end]
+        click.echo(f"{token.position:>3}  {span:<9}  {token.kind:<11}  {token.text:<16}  {original}")
+
+
+@main.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True, help="Port to listen on.")
+@click.option("--workers", default=1, type=click.IntRange(1), show_default=True, help="Worker processes.")
+def serve(index_path: Path, host: str, port: int, workers: int) -> None:
+    """Serve the index over HTTP (needs the server extra).
+
+    Reads are open to all; writes are allowed when VNSEARCH_API_KEY is set in the environment.
+    """
+    try:
+        import vnsearch.server
+    except ModuleNotFoundError as error:
+        raise Failure(f"vnsearch serve needs {error.name}: pip install 'vnsearch[server]'") from None
+    with library_errors(index_path):
+        vnsearch.server.run(index_path, host=host, port=port, workers=workers)
+
+
+@main.command()
+def demo() -> None:
+    """Index and search the bundled sample.
+
+    Rebuilds indexes/sample from the bundled sample and prints the hits of two queries: what `make
+    demo` runs.
+    """
+    vdemo.run(out=sys.stdout)

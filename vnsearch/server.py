@@ -1,0 +1,353 @@
+"""The HTTP service and search page: a thin FastAPI layer over `vnsearch.Index` (the `server` extra).
+
+Reads are open. Writes need the API key given to `create_app` (`run` reads it from `VNSEARCH_API_KEY`)
+as `Authorization: Bearer <key>`; with no key the service is read-only. Blocking Index calls run off the
+event loop in two pools: a few reader threads (each keeps its own searcher and scoring caches, so a few
+warm ones serve better than many cold ones) and one writer thread, so writes queue in order and searches
+never wait for them, seeing each commit as soon as it is done.
+"""
+
+import asyncio
+import datetime as dt
+import hmac
+import math
+import os
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import uvicorn
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from vnsearch.documents import MAX_ID_CHARS, prepare
+from vnsearch.errors import DocumentError, IndexLocked, QueryError
+from vnsearch.index import DEFAULT_PATH, AddResult, Index
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
+MAX_QUERY_CHARS = 500  # the library allows 1,000; this leaves room for the filter clauses
+MAX_CATEGORY_CHARS = 100
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000  # Whoosh collects offset + limit hits, so deep pages cost time
+READ_THREADS = 4
+WRITE_WAIT_SECONDS = 30.0
+RETRY_AFTER_SECONDS = 5
+
+T = TypeVar("T")
+
+
+class Document(BaseModel):
+    """An article as the library takes it (the path gives its id); any other field is stored as given."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: StrictStr | StrictInt | None = Field(None, description="may be left out; if given, it must equal the path's")
+    title: str | None = None
+    body: str | None = None
+    date: str | None = Field(None, description="ISO date or datetime, e.g. 2024-01-12")
+    url: str | None = None
+    category: str | None = None
+    tags: list[str] | str | None = Field(None, description="a list, or one comma-separated string")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Refuse what Python's JSON parser lets through but UTF-8 and strict JSON cannot carry back."""
+        _check_storable(value, "document")
+        return value
+
+
+class NewDocument(Document):
+    """An article with its id; any other field is stored and returned as given."""
+
+    id: StrictStr | StrictInt = Field(description=f"unique, at most {MAX_ID_CHARS} characters")
+
+
+def _check_storable(value: Any, where: str) -> None:
+    """Raise ValueError, naming the field, at a lone surrogate or a NaN/infinity anywhere in `value`."""
+    if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            raise ValueError(f"{where} contains a lone UTF-16 surrogate")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}; JSON numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, f"{where}: a field name")
+            _check_storable(item, f"field {key!r}" if where == "document" else f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, where)
+
+
+class SnippetOut(BaseModel):
+    """Plain text, and the [start, end) offsets (in code points) of the matched words in it."""
+
+    text: str
+    matches: list[tuple[int, int]]
+
+
+class HitOut(BaseModel):
+    """One hit; `fields` is the whole stored document."""
+
+    id: str
+    score: float
+    title: str
+    date: str | None
+    url: str | None
+    category: str | None
+    snippet: SnippetOut
+    fields: dict[str, Any]
+
+
+class SearchOut(BaseModel):
+    """One page of hits; `query` is `q` with the filters written in as clauses, `searched` what was searched."""
+
+    query: str
+    searched: str
+    rewritten: bool
+    total: int
+    limit: int
+    offset: int
+    took_ms: float
+    hits: list[HitOut]
+
+
+class AddOut(BaseModel):
+    """What a POST did: documents new to the index, documents replaced."""
+
+    added: int
+    replaced: int
+
+
+class PutOut(BaseModel):
+    """The id stored, and whether it replaced a document."""
+
+    id: str
+    replaced: bool
+
+
+class StatsOut(BaseModel):
+    """The index's size and last commit (its folder on the server is left out)."""
+
+    documents: int
+    size_bytes: int
+    last_commit: str | None
+    schema_version: int
+
+
+class HealthOut(BaseModel):
+    """The service is up; `writable` says whether an API key is configured."""
+
+    status: str
+    documents: int
+    writable: bool
+
+
+class ErrorOut(BaseModel):
+    """An error the client can act on."""
+
+    detail: str
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would also read `20240112` as seconds since 1970."""
+    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("expected an ISO date such as 2024-01-12")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+DocId = Annotated[str, PathParam(max_length=MAX_ID_CHARS, description="URL-encoded; may contain slashes")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: {"model": ErrorOut} for code in (400, 401, 403, 404, 503)},
+    413: {"description": f"the body is over {MAX_BODY_BYTES:,} bytes (plain text)", "content": {"text/plain": {}}},
+}
+
+
+def create_app(
+    index_path: str | Path, api_key: str | None = None, *, write_wait: float = WRITE_WAIT_SECONDS
+) -> FastAPI:
+    """The service over the index at `index_path`; writes need `api_key`, or are refused when it is None.
+
+    A write that finds the index locked by another process (another worker) retries for `write_wait`
+    seconds before answering 503, so concurrent writers queue instead of failing.
+    """
+    api_key = api_key or None
+    index = Index.open(index_path)
+    page = resources.files("vnsearch").joinpath("static/index.html").read_text(encoding="utf-8")
+
+    # Never shut down: test clients run an app's lifespan more than once, and at exit Python lets a
+    # running commit finish before it stops the threads.
+    readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="vnsearch-read")
+    writer = ThreadPoolExecutor(1, thread_name_prefix="vnsearch-write")
+    app = FastAPI(
+        title="vnsearch", summary="Full-text search for Vietnamese text", version="1", max_body_size=MAX_BODY_BYTES
+    )
+    require_key = _key_check(api_key)
+
+    async def read(action: Callable[[], T]) -> T:
+        """Run a read in one of the reader threads."""
+        return await _in(readers, action)
+
+    async def write(action: Callable[[], T]) -> T:
+        """Run a write in the writer thread, retrying while another process holds the index's lock."""
+
+        def attempt() -> T:
+            deadline = time.monotonic() + write_wait
+            while True:
+                try:
+                    return action()
+                except IndexLocked:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.05)
+
+        return await _in(writer, attempt)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's format without echoing the input back: it can be a 10 MB batch, or hold what JSON cannot carry.
+        detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(QueryError)
+    def query_error(_: Request, error: QueryError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=400)
+
+    @app.exception_handler(DocumentError)
+    def document_error(_: Request, error: DocumentError) -> JSONResponse:
+        # The shape of FastAPI's own 422s, so clients read one format.
+        return JSONResponse({"detail": [{"type": "document", "loc": ["body"], "msg": str(error)}]}, status_code=422)
+
+    @app.exception_handler(IndexLocked)
+    def index_locked(_: Request, error: IndexLocked) -> JSONResponse:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"detail": f"{error}; try again"}, status_code=503, headers=headers)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page() -> str:
+        return page
+
+    @app.get("/health", response_model=HealthOut)
+    async def health() -> dict[str, Any]:
+        """The service is up and can read its index."""
+        return {"status": "ok", "documents": await read(index.__len__), "writable": api_key is not None}
+
+    @app.get("/stats", response_model=StatsOut)
+    async def stats() -> dict[str, Any]:
+        """Documents, size on disk, last commit and schema version."""
+        return await read(index.stats)
+
+    @app.get("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    async def search(
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="in the query language (README)")] = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        category: Annotated[str | None, Query(max_length=MAX_CATEGORY_CHARS, pattern='^[^"]*$')] = None,
+        date_from: IsoDate | None = None,
+        date_to: IsoDate | None = None,
+    ) -> dict[str, Any]:
+        """Rank documents for `q`, optionally within a category and a date range (inclusive)."""
+        # Filters go first: a stray quote at the end of q stays the last one, read as plain text.
+        clauses = [f'category:"{category}"'] if category else []
+        if date_from or date_to:
+            clauses.append(f"date:{date_from or ''}..{date_to or ''}")
+        text = " ".join([*clauses, q]) if q else " ".join(clauses)
+        started = time.perf_counter()
+        results = await read(lambda: index.search(text, limit=limit, offset=offset))
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return {
+            **results.to_dict(),
+            "rewritten": results.rewritten,
+            "limit": limit,
+            "offset": offset,
+            "took_ms": took_ms,
+        }
+
+    @app.get("/documents/{doc_id:path}", responses={404: {"model": ErrorOut}})
+    async def get_document(doc_id: DocId) -> dict[str, Any]:
+        """The document as it was added."""
+        doc = await read(lambda: index.get(doc_id))
+        if doc is None:
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        return doc
+
+    @app.put(
+        "/documents/{doc_id:path}",
+        response_model=PutOut,
+        responses={**_ERRORS, 201: {"model": PutOut, "description": "Created"}},
+        dependencies=[Depends(require_key)],
+    )
+    async def put_document(doc_id: DocId, doc: Document, response: Response) -> dict[str, Any]:
+        """Store the document under `doc_id`, replacing any with that id: 201 if new, 200 if replaced."""
+        if doc.id is not None and str(doc.id) != doc_id:
+            raise DocumentError(
+                f"field 'id' is {doc.id!r} but the path says {doc_id!r}; leave it out or make them equal"
+            )
+        replaced = await write(lambda: index.update({**doc.model_dump(exclude_unset=True), "id": doc_id}))
+        response.status_code = 200 if replaced else 201
+        return {"id": doc_id, "replaced": replaced}
+
+    @app.post("/documents", response_model=AddOut, responses=_ERRORS, dependencies=[Depends(require_key)])
+    async def post_documents(
+        docs: Annotated[NewDocument | Annotated[list[NewDocument], Field(max_length=MAX_BATCH)], Body()],
+    ) -> dict[str, Any]:
+        """Add one document or a JSON array of up to 1,000; an existing id is replaced. All or nothing."""
+        batch = [d.model_dump(exclude_unset=True) for d in (docs if isinstance(docs, list) else [docs])]
+
+        def add() -> AddResult:
+            for number, doc in enumerate(batch, 1):
+                prepare(doc, record=f"document {number}")  # all first: Index.add commits the ones before a bad one
+            return index.add(batch, batch_size=MAX_BATCH)
+
+        result = await write(add)
+        return {"added": result.added, "replaced": result.replaced}
+
+    @app.delete("/documents/{doc_id:path}", status_code=204, responses=_ERRORS, dependencies=[Depends(require_key)])
+    async def delete_document(doc_id: DocId) -> None:
+        """Delete the document; 404 if there is none with that id."""
+        if not await write(lambda: index.delete(doc_id)):
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+
+    return app
+
+
+async def _in(pool: Executor, action: Callable[[], T]) -> T:
+    """Run a blocking call in `pool` without blocking the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(pool, action)
+
+
+def _key_check(api_key: str | None) -> Callable[..., None]:
+    """A dependency that lets a request write only with the configured key."""
+    bearer = HTTPBearer(auto_error=False, description="the service's VNSEARCH_API_KEY")
+
+    def require_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        if api_key is None:
+            raise HTTPException(403, "this service is read-only: start it with VNSEARCH_API_KEY set to allow writes")
+        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), api_key.encode()):
+            raise HTTPException(
+                401, "send the API key as 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+    return require_key
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `VNSEARCH_INDEX` and `VNSEARCH_API_KEY`: what each uvicorn worker builds."""
+    return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), os.environ.get("VNSEARCH_API_KEY"))
+
+
+def run(index_path: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the index with uvicorn until interrupted; writes are allowed when VNSEARCH_API_KEY is set."""
+    Index.open(index_path).close()  # fail here, once, rather than in every worker
+    os.environ["VNSEARCH_INDEX"] = str(Path(index_path).resolve())
+    uvicorn.run("vnsearch.server:app_from_environment", factory=True, host=host, port=port, workers=workers)
