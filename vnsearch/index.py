@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
 from vnsearch import query as vq
 from vnsearch._whoosh import index as windex
+from vnsearch._whoosh import writing
 from vnsearch.documents import Prepared, prepare
 from vnsearch.errors import DocumentError, IndexExists, IndexLocked, IndexNotFound, QueryError, VnsearchError
 from vnsearch.ranking import Corpus, rank
@@ -266,22 +271,102 @@ class Index:
             self._local.corpus = corpus
         return corpus
 
-    def _writer(self) -> Any:
+    def _writer(self, workers: int = 1) -> Any:
         try:
-            return self._ix.writer(timeout=0.0)
+            return _ParallelWriter(self._ix, workers) if workers > 1 else self._ix.writer(timeout=0.0)
         except windex.LockError:
             raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it") from None
 
     def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
         """Write and commit one batch; returns (added, replaced)."""
         docs = list(docs)
-        with self._write_lock:
-            searcher = self._current_searcher()
-            replaced = sum(searcher.document_number(id=d.id) is not None for d in docs)
-            with self._writer() as writer:
-                for doc in docs:
-                    writer.update_document(**doc.fields)
+        with self._write_lock, self._writer(_workers_for(len(docs))) as writer:
+            # Whoosh's update_document opens a searcher over every segment per document: one will do.
+            with writer.searcher() as searcher:
+                old = [searcher.document_number(id=doc.id) for doc in docs]
+            for docnum in old:
+                if docnum is not None:
+                    writer.delete_document(docnum)
+            for doc in docs:
+                writer.add_document(**doc.fields)
+        replaced = sum(docnum is not None for docnum in old)
         return len(docs) - replaced, replaced
+
+
+# Below this many documents per worker, starting a process (~0.2 s with the segmenter's model) costs
+# more than it saves, and each worker adds a segment that later commits merge.
+_DOCS_PER_WORKER = 50
+
+
+def _workers_for(count: int) -> int:
+    """How many processes should index a batch of `count` documents (1: this one)."""
+    # Forked workers inherit everything they need; with spawn, every script that adds documents
+    # would need an `if __name__ == "__main__"` guard, so other platforms index in one process.
+    if not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), count // _DOCS_PER_WORKER))
+
+
+class _ParallelWriter(writing.SegmentWriter):
+    """A Whoosh writer whose added documents are analysed and written by worker processes.
+
+    Whoosh indexes in pure Python, one core per process. At commit, each worker writes a consecutive
+    share of the batch as a new segment, while this process merges small old segments; the commit then
+    lists them all. Whoosh's own MpWriter does the same but silently drops the documents of a worker
+    that fails.
+    """
+
+    def __init__(self, ix: windex.Index, workers: int):
+        super().__init__(ix, timeout=0.0)
+        self._workers = workers
+        self._pending: list[dict[str, Any]] = []
+
+    def add_document(self, **fields: Any) -> None:
+        self._pending.append(fields)
+
+    def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
+        self._check_state()
+        try:
+            with ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                parts = [
+                    pool.submit(_index_part, self.storage.folder, self.indexname, part)
+                    for part in _split(self._pending, self._workers)
+                ]
+                segments = self._merge_segments(mergetype, optimize, merge)
+                segments += [part.result() for part in parts]
+        except BaseException:
+            self.cancel()
+            raise
+        if self._added:
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(segments)
+        self._finish()
+
+
+def _index_part(folder: str, indexname: str, docs: list[dict[str, Any]]) -> Any:
+    """In a worker: write `docs` as a new segment of the index in `folder` and return the segment."""
+    writer = writing.SegmentWriter(windex.open_dir(folder, indexname), _lk=False)
+    for fields in docs:
+        writer.add_document(**fields)
+    # Not _finish(): the temporary folder is the parent writer's too, and it removes it.
+    return writer._finalize_segment()
+
+
+def _split(docs: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
+    """`docs` cut into `parts` consecutive runs of about equal text length, so workers finish together."""
+    sizes = [1 + sum(len(value) for value in doc.values() if isinstance(value, str)) for doc in docs]
+    total = sum(sizes)
+    runs: list[list[dict[str, Any]]] = []
+    start = done = 0
+    for i, size in enumerate(sizes):
+        done += size
+        if len(runs) < parts - 1 and done * parts >= total * (len(runs) + 1):
+            runs.append(docs[start : i + 1])
+            start = i + 1
+    runs.append(docs[start:])
+    return [run for run in runs if run]
 
 
 def _original(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Split normalised text into syllable-level tokens and pyvi's multi-syllable words, with offsets.
 
-This is the only module that imports pyvi, and only on first use: its CRF model takes about a second
-to load and most programs that import vnsearch (to open an index and search) never need it.
+Words come from pyvi's CRF model, run by `vnsearch._crf` and loaded on first use only: most programs
+that import vnsearch (to open an index and search) never need it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ import re
 import string
 from collections.abc import Iterator
 from functools import cache
-from types import ModuleType
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vnsearch import _crf
 
 # Dates and separated numbers come first so `12/1/2024`, `2.069` and `105,7` stay whole; `TP.HCM`
 # falls through to two letter runs, exactly like `TP. HCM`.
@@ -43,46 +47,58 @@ def token_at(text: str, start: int) -> Span | None:
     return None
 
 
-@cache
-def _pyvi() -> ModuleType:
-    from pyvi import ViTokenizer
+# pyvi's syllabizer (`ViTokenizer.sylabelize`) as one capturing group, so `split` also returns the
+# text between tokens (only whitespace) and offsets come from summing lengths.
+_PYVI_SPLIT = re.compile(
+    r"([A-ZĐ]+\.|Tp\.|Mr\.|Mrs\.|Ms\.|Dr\.|ThS\."
+    r"|==>|->|\.\.\.|>>|\n"
+    r"|\w+://[^\s]+"
+    r"|[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+"
+    r"|\d+(?:[\.,_]\d+)+"
+    r"|[^\w\s]"
+    r"|\w+)"
+)
 
-    return ViTokenizer
+
+@cache
+def _model() -> _crf.Crf:
+    from vnsearch import _crf
+
+    return _crf.load()
 
 
 def words(text: str) -> list[tuple[int, int]]:
     """Return (start, end) of every multi-syllable word pyvi finds in NFC `text`.
 
-    Runs pyvi's own syllabifier and CRF model, so the words are exactly those of
-    `ViTokenizer.tokenize`, then finds each piece in `text` to recover offsets.
+    The words are exactly those of pyvi's `ViTokenizer.tokenize` (same tokens, same CRF model and
+    labels, same joining rule; tests/test_segment.py checks it on real articles), found several times
+    faster by `vnsearch._crf`.
     """
-    tokenizer = _pyvi().ViTokenizer
-    _, pieces = tokenizer.sylabelize(text)
+    parts = _PYVI_SPLIT.split(text)
+    pieces = parts[1::2]
     if len(pieces) < 2:
         return []
-    labels = tokenizer.model.predict([tokenizer.sent2features(pieces, False)])[0]
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for piece in pieces:
-        start = text.find(piece, cursor)
-        cursor = start + len(piece)
-        spans.append((start, cursor))
+    inside = _model().inside(pieces)
+    # Token k spans bounds[2k]..bounds[2k + 1]: the running length of gaps and tokens before it.
+    bounds = list(accumulate(map(len, parts)))
     found: list[tuple[int, int]] = []
-    word_start = 0
-    for i in range(1, len(pieces) + 1):
-        if i < len(pieces) and _joins(pieces[i - 1], pieces[i], labels[i]):
-            continue
-        if i - word_start > 1:
-            found.append((spans[word_start][0], spans[i - 1][1]))
-        word_start = i
+    first = -1  # index of the first token of the word being built
+    for i in range(1, len(pieces)):
+        if inside[i] and _joins(pieces[i - 1], pieces[i]):
+            if first < 0:
+                first = i - 1
+        elif first >= 0:
+            found.append((bounds[2 * first], bounds[2 * i - 1]))
+            first = -1
+    if first >= 0:
+        found.append((bounds[2 * first], bounds[-2]))
     return found
 
 
-def _joins(previous: str, current: str, label: str) -> bool:
-    """pyvi's rule for gluing a syllable to the word before it (copied from `ViTokenizer.tokenize`)."""
+def _joins(previous: str, current: str) -> bool:
+    """pyvi's rule for gluing an I_W syllable to the one before it (copied from `ViTokenizer.tokenize`)."""
     return (
-        label == "I_W"
-        and current not in string.punctuation
+        current not in string.punctuation
         and previous not in string.punctuation
         and not current[0].isdigit()
         and not previous[0].isdigit()

@@ -1,0 +1,463 @@
+"""Speed and memory: vnsearch against Whoosh (StandardAnalyzer), SQLite FTS5 and tantivy-py on baomoi-news.
+
+    python benchmarks/speed.py [--quick] [--limit N] [--queries N]
+
+In one run, on the same articles (all 35,439 unless --limit or --quick): index build (wall time, docs/s,
+MB of text/s, peak RSS of the process tree, size on disk); query latency p50/p95 over 1–6-word queries
+taken from the corpus, half without diacritics, on a warm index (vnsearch returns the top 10 with
+snippets); cold start (a new process: import, open, first result); adding 100 articles and committing;
+and vnsearch's word segmenter against pyvi's `ViTokenizer.tokenize` on the same texts. Every measurement
+runs in a fresh subprocess, so memory and start-up are each engine's own. Prints one table with the
+ratios vnsearch/peer and the targets of issue 4, and writes benchmarks/results/speed.md (speed-quick.md
+with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from corpora import baomoi  # noqa: E402
+from peers import Fts5, Tantivy, Vnsearch, WhooshStandard, size_of, words  # noqa: E402
+
+WORK = HERE.parent / "indexes" / "speed"
+ENGINES = ["vnsearch", "whoosh-standard", "sqlite-fts5", "tantivy"]
+QUICK_DOCS = 2000
+SEGMENT_DOCS = 1000  # articles whose titles and bodies both segmenters read (QUICK_DOCS / 10 with --quick)
+COLD_RUNS = 3
+_SYLLABLE = re.compile(r"\w+")
+
+
+# --- engines: the peers of the relevance benchmark, plus reopening and adding to a built index ---
+
+
+class VnsearchEngine(Vnsearch):
+    """vnsearch as a user runs it: top 10 with snippets."""
+
+    def open(self) -> None:
+        from vnsearch import Index
+
+        self.index = Index.open(self.path)
+
+    def search(self, text: str, k: int) -> list[str]:
+        assert self.index is not None
+        return [hit.id for hit in self.index.search(text, limit=k)]
+
+    def add(self, docs: list[dict]) -> None:
+        assert self.index is not None
+        self.index.add(docs)
+
+
+class WhooshEngine(WhooshStandard):
+    """Whoosh with its StandardAnalyzer, reopened with the same parser."""
+
+    def open(self) -> None:
+        from whoosh import index, qparser
+
+        self.ix = index.open_dir(str(self.path))
+        self.parser = qparser.MultifieldParser(["title", "body"], self.ix.schema, group=qparser.OrGroup)
+        self.searcher = self.ix.searcher()
+
+    def add(self, docs: list[dict]) -> None:
+        writer = self.ix.writer()
+        for d in docs:
+            writer.add_document(id=d["id"], title=d["title"], body=d["body"])
+        writer.commit()
+
+
+class Fts5Engine(Fts5):
+    """SQLite FTS5, reopened from its database file."""
+
+    def open(self) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(self.path / "fts.db", check_same_thread=False)
+
+    def add(self, docs: list[dict]) -> None:
+        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", ((d["id"], d["title"], d["body"]) for d in docs))
+        self.db.commit()
+
+
+class TantivyEngine(Tantivy):
+    """tantivy-py with its default tokenizer, reopened from its folder."""
+
+    def open(self) -> None:
+        import tantivy
+
+        self.index = tantivy.Index.open(str(self.path))
+        self.searcher = self.index.searcher()
+
+    def add(self, docs: list[dict]) -> None:
+        import tantivy
+
+        writer = self.index.writer(heap_size=256_000_000, num_threads=1)
+        for d in docs:
+            writer.add_document(tantivy.Document(id=d["id"], title=d["title"], body=d["body"]))
+        writer.commit()
+        writer.wait_merging_threads()
+
+
+def engine(name: str) -> Any:
+    """The engine called `name`, its index under WORK."""
+    classes = {
+        "vnsearch": VnsearchEngine,
+        "whoosh-standard": WhooshEngine,
+        "sqlite-fts5": Fts5Engine,
+        "tantivy": TantivyEngine,
+    }
+    return classes[name](WORK / name)
+
+
+# Cold start: the shortest program that answers one query from a built index, per engine, as (import,
+# open and search). PATH, QUERY (as typed) and CLEAN (for the peers' query syntax) are set before it.
+COLD = {
+    "vnsearch": (
+        "import vnsearch",
+        "hits = [h.id for h in vnsearch.Index.open(PATH).search(QUERY, limit=10)]",
+    ),
+    "whoosh-standard": (
+        "import warnings\nwarnings.simplefilter('ignore', SyntaxWarning)\nfrom whoosh import index, qparser",
+        (
+            "ix = index.open_dir(PATH)\n"
+            "parser = qparser.MultifieldParser(['title', 'body'], ix.schema, group=qparser.OrGroup)\n"
+            "hits = [h['id'] for h in ix.searcher().search(parser.parse(CLEAN), limit=10)]"
+        ),
+    ),
+    "sqlite-fts5": (
+        "import sqlite3",
+        (
+            "db = sqlite3.connect(PATH + '/fts.db')\n"
+            "terms = ' OR '.join(f'\"{w}\"' for w in dict.fromkeys(CLEAN.split()))\n"
+            "hits = [r[0] for r in db.execute("
+            "'SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10', (terms,))]"
+        ),
+    ),
+    "tantivy": (
+        "import tantivy",
+        (
+            "ix = tantivy.Index.open(PATH)\ns = ix.searcher()\n"
+            "hits = [s.doc(a)['id'][0] for _, a in s.search(ix.parse_query(CLEAN, ['title', 'body']), 10).hits]"
+        ),
+    ),
+}
+
+
+# --- measurements, each run in a child process ---
+
+
+class PeakRss:
+    """Samples the summed RSS of this process and all its descendants (workers included)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.peak = 0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+
+
+def _tree_rss(root: int) -> int:
+    """Bytes resident in process `root` and its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * resource.getpagesize()
+    tree = {root}
+    for _ in range(8):  # descendants to depth 8 are plenty
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def counted(limit: int | None, totals: dict[str, int]) -> Iterator[dict]:
+    """The articles, counting documents and characters into `totals` as they are read."""
+    for doc in baomoi(limit):
+        totals["docs"] += 1
+        totals["chars"] += len(doc["title"]) + len(doc["body"])
+        yield doc
+
+
+def child_build(name: str, limit: int | None, queries: list[str], warmup: list[str]) -> dict[str, Any]:
+    """Build the index, then time every query on it, warm."""
+    eng = engine(name)
+    totals = {"docs": 0, "chars": 0}
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        eng.build(counted(limit, totals))
+        seconds = time.perf_counter() - start
+    if name == "vnsearch":
+        eng.open()
+    for text in warmup:
+        eng.search(text if name == "vnsearch" else " ".join(words(text)), 10)
+    latencies = []
+    for text in queries:
+        query = text if name == "vnsearch" else " ".join(words(text))
+        start = time.perf_counter()
+        eng.search(query, 10)
+        latencies.append(time.perf_counter() - start)
+    return {"seconds": seconds, **totals, "rss": rss.peak, "size": size_of(eng.path), "latencies": latencies}
+
+
+def child_add(name: str, docs: list[dict]) -> dict[str, Any]:
+    """Open the built index and add `docs` with one commit."""
+    eng = engine(name)
+    start = time.perf_counter()
+    eng.open()
+    opened = time.perf_counter()
+    eng.add(docs)
+    return {"open": opened - start, "add": time.perf_counter() - opened}
+
+
+def child_segment(count: int) -> dict[str, Any]:
+    """Characters per second of segment.words and of pyvi's tokenize on the same normalised texts."""
+    from pyvi import ViTokenizer
+
+    from vnsearch import segment
+    from vnsearch.text import normalize
+
+    texts = [normalize(t)[0] for d in baomoi(count) for t in (d["title"], d["body"]) if t]
+    chars = sum(map(len, texts))
+    segment.words("Hội nghị tổng kết")  # load the model before timing
+    ours = theirs = 0.0
+    # Alternating small chunks, so both see the same machine load; vnsearch's caches start cold.
+    for i in range(0, len(texts), 20):
+        start = time.perf_counter()
+        for text in texts[i : i + 20]:
+            segment.words(text)
+        middle = time.perf_counter()
+        for text in texts[i : i + 20]:
+            ViTokenizer.tokenize(text)
+        ours, theirs = ours + middle - start, theirs + time.perf_counter() - middle
+    return {"chars": chars, "texts": len(texts), "vnsearch": chars / ours, "pyvi": chars / theirs}
+
+
+def run_child(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter and return its result."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child"],
+        input=json.dumps(task),
+        capture_output=True,
+        text=True,
+        check=False,  # the error is raised below, with the child's stderr
+        cwd=HERE.parent,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{task['task']} {task.get('engine', '')} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start(name: str, query: str) -> dict[str, float]:
+    """Seconds from starting a new interpreter to holding the first results, and for `import` alone."""
+    imports, search = COLD[name]
+    program = (
+        f"import time\nPATH, QUERY, CLEAN = {str(WORK / name)!r}, {query!r}, {' '.join(words(query))!r}\n"
+        f"t = time.perf_counter()\n{imports}\nimported = time.perf_counter() - t\n"
+        f"{search}\nprint(time.time(), imported, len(hits))"
+    )
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=HERE.parent)
+    done, imported, hits = out.stdout.split()
+    if int(hits) == 0:
+        raise RuntimeError(f"cold start of {name} found nothing for {query!r}")
+    return {"first": float(done) - start, "import": float(imported)}
+
+
+# --- queries ---
+
+
+def no_diacritics(text: str) -> str:
+    """Tone and shape marks removed, đ → d: how many people type."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
+
+
+def make_queries(limit: int | None, count: int, seed: int) -> list[str]:
+    """`count` queries of 1–6 consecutive syllables from titles and bodies, every other one unaccented."""
+    rng = random.Random(seed)
+    docs = [d for n, d in enumerate(baomoi(limit)) if n % 7 == seed % 7]
+    queries: list[str] = []
+    while len(queries) < count:
+        size = 1 + len(queries) % 6
+        doc = rng.choice(docs)
+        syllables = _SYLLABLE.findall(doc["title"] if rng.random() < 0.3 else doc["body"])
+        if len(syllables) < size:
+            continue
+        start = rng.randrange(len(syllables) - size + 1)
+        text = " ".join(syllables[start : start + size])
+        queries.append(no_diacritics(text) if len(queries) % 2 else text)
+    return queries
+
+
+# --- report ---
+
+
+def pct(values: list[float], q: int) -> float:
+    """The q-th percentile of `values`."""
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def render(results: dict[str, Any], header: str) -> str:
+    """The report: header, one table of measures with ratios, the segmenter line, the targets."""
+    names = [n for n in ENGINES if n in results["build"]]
+    peers = names[1:]
+    rows: list[tuple[str, Callable[[str], float], str]] = [
+        # label, value per engine, format
+        ("build: wall time (s)", lambda n: results["build"][n]["seconds"], "{:,.0f}"),
+        ("build: documents/s", lambda n: results["build"][n]["docs"] / results["build"][n]["seconds"], "{:,.0f}"),
+        (
+            "build: MB of text/s",
+            lambda n: results["build"][n]["chars"] / 1e6 / results["build"][n]["seconds"],
+            "{:.2f}",
+        ),
+        ("build: peak RSS, process tree (MB)", lambda n: results["build"][n]["rss"] / 1e6, "{:,.0f}"),
+        ("index size on disk (MB)", lambda n: results["build"][n]["size"] / 1e6, "{:,.0f}"),
+        ("query p50 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 50), "{:.1f}"),
+        ("query p95 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 95), "{:.1f}"),
+        ("query p95, 1–4 words (ms)", lambda n: 1000 * pct(short(results, n), 95), "{:.1f}"),
+        ("cold start: import (s)", lambda n: results["cold"][n]["import"], "{:.2f}"),
+        ("cold start: first result (s)", lambda n: results["cold"][n]["first"], "{:.2f}"),
+        ("add 100 articles + commit (s)", lambda n: results["add"][n]["add"], "{:.2f}"),
+    ]
+    lines = [
+        "| measure | " + " | ".join(names) + " | " + " | ".join(f"vnsearch/{p}" for p in peers) + " |",
+        "|---" * (1 + len(names) + len(peers)) + "|",
+    ]
+    for label, value, fmt in rows:
+        values = {n: value(n) for n in names}
+        ratios = [f"{values['vnsearch'] / values[p]:.2f}" if values[p] else "–" for p in peers]
+        lines.append(
+            f"| {label} | " + " | ".join(fmt.format(values[n]) for n in names) + " | " + " | ".join(ratios) + " |"
+        )
+    seg = results["segment"]
+    segment_line = (
+        f"Segmentation ({seg['texts']:,} titles and bodies, {seg['chars'] / 1e6:.1f} M characters): vnsearch "
+        f"{seg['vnsearch']:,.0f} chars/s, pyvi {seg['pyvi']:,.0f} chars/s, ratio {seg['vnsearch'] / seg['pyvi']:.2f}."
+    )
+    return "\n".join([header, "", *lines, "", segment_line, "", targets(results)])
+
+
+def short(results: dict[str, Any], name: str) -> list[float]:
+    """Latencies of `name` on the queries of 1–4 syllables."""
+    return [t for q, t in zip(results["queries"], results["build"][name]["latencies"]) if len(q.split()) <= 4]
+
+
+def targets(results: dict[str, Any]) -> str:
+    """Issue 4's targets, each with the measured figure and whether it is met."""
+    b, w = results["build"]["vnsearch"], results["build"].get("whoosh-standard")
+    v95 = 1000 * pct(b["latencies"], 95)
+    checks = [
+        ("segmentation ≥ 3× pyvi", results["segment"]["vnsearch"] / results["segment"]["pyvi"], 3, "{:.2f}×", False),
+        ("peak RSS < 1.5 GB", b["rss"] / 1e9, 1.5, "{:.2f} GB", True),
+        ("p95, 1–4 words < 50 ms", 1000 * pct(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
+        ("import vnsearch < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
+        ("first result < 2 s", results["cold"]["vnsearch"]["first"], 2, "{:.2f} s", True),
+        ("add 100 + commit < 5 s", results["add"]["vnsearch"]["add"], 5, "{:.2f} s", True),
+    ]
+    if w:
+        checks[1:1] = [
+            ("build time ≤ 1.5× Whoosh", b["seconds"] / w["seconds"], 1.5, "{:.2f}×", True),
+            ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
+            ("p95 ≤ Whoosh's p95", v95 / (1000 * pct(w["latencies"], 95)), 1, "{:.2f}×", True),
+        ]
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    for label, value, limit, fmt, below in checks:
+        met = value <= limit if below else value >= limit
+        lines.append(f"| {label} | {fmt.format(value)} | {'yes' if met else 'no'} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"first {QUICK_DOCS:,} articles, fewer queries")
+    parser.add_argument("--limit", type=int, default=None, help="index only the first N articles")
+    parser.add_argument("--queries", type=int, default=None, help="timed queries per engine (600; 120 with --quick)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # a task as JSON on stdin
+    args = parser.parse_args()
+    if args.child:
+        task = json.load(sys.stdin)
+        if task["task"] == "build":
+            result = child_build(task["engine"], task["limit"], task["queries"], task["warmup"])
+        elif task["task"] == "add":
+            result = child_add(task["engine"], task["docs"])
+        else:
+            result = child_segment(task["count"])
+        print(json.dumps(result))
+        return
+
+    limit = QUICK_DOCS if args.quick and args.limit is None else args.limit
+    queries = make_queries(limit, args.queries or (120 if args.quick else 600), seed=4)
+    warmup = make_queries(limit, 30, seed=5)
+    results: dict[str, Any] = {"queries": queries, "build": {}, "cold": {}, "add": {}}
+    load = os.getloadavg()[0]
+    for name in ENGINES:
+        print(f"{name}: building…", flush=True)
+        results["build"][name] = run_child(
+            {"task": "build", "engine": name, "limit": limit, "queries": queries, "warmup": warmup}
+        )
+        print(f"  {results['build'][name]['seconds']:,.1f} s", flush=True)
+    cold_query = next(q for q in queries if len(q.split()) == 3)
+    for name in ENGINES:
+        runs = [cold_start(name, cold_query) for _ in range(COLD_RUNS)]
+        results["cold"][name] = {key: statistics.median(r[key] for r in runs) for key in ("first", "import")}
+    new = [dict(d, id=f"speed-new-{n}") for n, d in enumerate(baomoi(100))]
+    for name in ENGINES:
+        results["add"][name] = run_child({"task": "add", "engine": name, "docs": new})
+    print("segmenting…", flush=True)
+    results["segment"] = run_child({"task": "segment", "count": SEGMENT_DOCS // 10 if args.quick else SEGMENT_DOCS})
+
+    build = results["build"]["vnsearch"]
+    header = (
+        f"# Speed ({'quick' if args.quick else 'full'} run, {time.strftime('%Y-%m-%d')})\n\n"
+        f"{build['docs']:,} baomoi-news articles ({build['chars'] / 1e6:.1f} M characters); {len(queries)} queries of "
+        f"1–6 syllables (half without diacritics), top 10, after {len(warmup)} warm-up queries; cold start is the "
+        f"median of {COLD_RUNS} runs. {os.cpu_count()} CPUs shared with other jobs (load average {load:.1f} at "
+        f"the start), Python {platform.python_version()}. vnsearch indexes through `Index.add` (commits every "
+        f"1,000 documents, worker processes on every core); Whoosh, SQLite and tantivy (one indexing thread) "
+        f"as configured in `benchmarks/peers.py`, one commit each."
+    )
+    report = render(results, header)
+    print(report)
+    out = HERE / "results" / ("speed-quick.md" if args.quick else "speed.md")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(report + "\n", encoding="utf-8")
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
