@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--engines", default="vnsearch,sqlite-fts5,whoosh-standard,tantivy-default,tantivy-asciifold,bm25s,bm25s-folded")
     parser.add_argument("--reuse", action="store_true", help="search the vnsearch index built by an earlier run")
     parser.add_argument("--limit-queries", type=int, default=None, help="ask only the first N questions")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the table (default: results/relevance[-quick].md)")
     args = parser.parse_args()
 
     queries, relevant = load_queries()
@@ -179,7 +180,7 @@ def main() -> None:
     header = f"# Relevance ({'quick' if args.quick else 'full'} run, {time.strftime('%Y-%m-%d')})\n\n{len(queries)} dev questions; {size}."
     report = render(results, builds, header)
     print(report)
-    out = HERE / "results" / ("relevance-quick.md" if args.quick else "relevance.md")
+    out = args.out or HERE / "results" / ("relevance-quick.md" if args.quick else "relevance.md")
     out.write_text(report, encoding="utf-8")
 
 

@@ -1,0 +1,93 @@
+import time
+
+import pytest
+
+from vnsearch import Index
+from vnsearch.lexicon import lexicon
+from vnsearch.ranking import Corpus
+from vnsearch.restore import restore_diacritics
+from vnsearch.schema import TEXT_FIELDS
+from vnsearch.suggest import complete, did_you_mean, typo_variants
+
+
+def corpus_of(index: Index) -> Corpus:
+    return Corpus(index._current_searcher(), TEXT_FIELDS)
+
+
+@pytest.fixture(scope="module")
+def sample(sample_index: Index) -> Corpus:
+    return corpus_of(sample_index)
+
+
+def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
+    lex = lexicon(sample.searcher.reader())
+    assert lex.forms("dan_van")[0][0] == "dân_vận"
+    assert {form for form, _ in lex.forms("quan")} >= {"quận", "quan", "quân"}
+    assert lexicon(sample.searcher.reader()) is lex  # built once per generation
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("quan 5 dan van 2023", "quận 5 dân vận 2023"),
+        ("hoi nghi tong ket cong tac dan van", "hội nghị tổng kết công tác dân vận"),
+        ("Co hoc luong tu duoc hinh thanh vao the ki nao?", "Cơ học lượng tử được hình thành vào thế kỉ nào?"),
+        ("San nha cua Polonia nam o dau?", "Sân nhà của Polonia nằm ở đâu?"),
+        ("Ha Lan o dau", "Hà Lan ở đâu"),
+        ("-hdnd title:dan van", "-hđnd title:dân vận"),
+    ],
+)
+def test_did_you_mean_restores_diacritics_from_the_index(sample: Corpus, typed: str, meant: str) -> None:
+    assert did_you_mean(typed, sample) == meant
+
+
+@pytest.mark.parametrize(
+    "typed", ["an em", "an", "em", "Victoria", "police station", "K83913", "2023", "Nguyen Van An", "dân vận", ""]
+)
+def test_did_you_mean_leaves_words_names_codes_and_accented_text_alone(sample: Corpus, typed: str) -> None:
+    assert did_you_mean(typed, sample) is None
+
+
+def test_diacritics_typed_are_kept(sample: Corpus) -> None:
+    assert restore_diacritics(["Quận", "5", "dan", "van"], sample) == ["quận", "5", "dân", "vận"]
+    assert restore_diacritics(["quan", "5", "dẫn", "van"], sample)[2] == "dẫn"
+
+
+def test_pair_evidence_beats_the_most_frequent_syllable(make_index) -> None:
+    index = make_index(
+        [{"id": str(i), "body": "Cuộc họp bàn về công tác dân vận của quận."} for i in range(3)]
+        + [{"id": f"v{i}", "body": "Giá văn phòng vẫn cao, vẫn tăng, vẫn vậy. Người dân chờ."} for i in range(6)]
+    )
+    assert restore_diacritics(["dan", "van"], corpus_of(index)) == ["dân", "vận"]
+
+
+def test_complete_finishes_the_last_word_with_its_diacritics(sample: Corpus) -> None:
+    assert "quận 5 dân vận" in complete("quan 5 dan v", sample)
+    assert complete("quan 5 dan vậ", sample)[0] == "quận 5 dân vận"
+    assert all(c.startswith("Hội ngh") for c in complete("Hội ngh", sample, limit=3))
+    assert len(complete("t", sample, limit=4)) == 4
+
+
+@pytest.mark.parametrize("prefix", ["", "   ", "dân vận?", "K83913x"])
+def test_complete_proposes_nothing_it_cannot_complete(sample: Corpus, prefix: str) -> None:
+    assert complete(prefix, sample) == []
+
+
+def test_complete_is_fast_once_the_vocabulary_is_built(sample: Corpus) -> None:
+    complete("quan 5 dan v", sample)
+    start = time.perf_counter()
+    for prefix in ("quan 5 dan va", "cong tac d", "hoi ng", "nguoi d", "ha n"):
+        complete(prefix, sample)
+    assert (time.perf_counter() - start) / 5 < 0.2
+
+
+def test_typo_variants_fix_one_letter_in_long_syllables(make_index) -> None:
+    index = make_index([{"id": str(i), "body": "Trường học thành phố và trương mục ngân hàng."} for i in range(5)])
+    corpus = corpus_of(index)
+    assert typo_variants("truogn", corpus) == ["truong"]  # two letters swapped
+    assert typo_variants("thnh", corpus) == ["thanh"]  # a letter missing
+    assert typo_variants("thànhh", corpus) == ["thanh"]  # one too many; diacritics do not matter
+    assert typo_variants("ngan", corpus) == []  # a word of the index is no typo
+    assert typo_variants("truơng", corpus) == []  # a tone or letter shape is no typo either
+    assert typo_variants("phô", corpus) == []  # under four letters: off
+    assert typo_variants("K83913", corpus) == []  # codes and numbers: off

@@ -1,0 +1,186 @@
+"""The index's vocabulary as counts, read once per index generation: syllables and words by folded form.
+
+Suggestions (restoring diacritics, completion, typo variants) need every indexed syllable grouped by
+its folded form. Whoosh's own lexicon walk yields one term at a time in Python and takes seconds on a
+few thousand articles, because the folded adjacent pairs (`dan van`) are most of the terms. Here each
+segment's term file is read as one array, the pairs are dropped with numpy, and only syllables and
+words become strings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from bisect import bisect_left
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vnsearch.analysis import PAIR_JOINER, WORD_JOINER
+from vnsearch.text import fold
+
+FIELDS = ("title", "body")
+CACHED_GENERATIONS = 4
+# Whoosh's array typecodes for the term file's position index, as big-endian numpy types.
+_POSITION_TYPES = {"B": ">u1", "H": ">u2", "i": ">i4", "I": ">u4", "q": ">i8"}
+
+# A form and how often the index holds exactly that form (in titles and bodies together).
+Counted = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Indexed syllables and pyvi words, each folded form → its written forms, most frequent first.
+
+    Word keys join syllables with `_` (`dan_van` → [(`dân_vận`, 12), …]). `syllable_keys` and
+    `word_keys` list the folded forms in sorted order, for prefix search, with the count of all their
+    forms together alongside (`syllable_totals`, `word_totals`). `word_pairs` counts, per folded pair of adjacent syllables (`dan van`), the written pairs that
+    occur inside words: the evidence the index holds about which accents go together.
+    """
+
+    syllables: dict[str, list[Counted]]
+    words: dict[str, list[Counted]]
+    syllable_keys: list[str]
+    syllable_totals: np.ndarray
+    word_keys: list[str]
+    word_totals: np.ndarray
+    word_pairs: dict[str, dict[tuple[str, str], int]]
+
+    def forms(self, folded: str) -> list[Counted]:
+        """The written forms of a folded syllable or word (`_`-joined), most frequent first."""
+        table = self.words if WORD_JOINER in folded else self.syllables
+        return table.get(folded, [])
+
+    def count(self, folded: str) -> int:
+        """How often the index holds any form of a folded syllable or word."""
+        return sum(n for _, n in self.forms(folded))
+
+    def starting_with(self, prefix: str, limit: int, words: bool = False) -> list[Counted]:
+        """The `limit` most frequent folded syllables (or words) that start with folded `prefix`."""
+        keys, totals = (self.word_keys, self.word_totals) if words else (self.syllable_keys, self.syllable_totals)
+        first = bisect_left(keys, prefix)
+        last = bisect_left(keys, prefix + "\U0010ffff", first)
+        found = totals[first:last]
+        top = np.argsort(-found, kind="stable")[:limit] if len(found) > limit else range(len(found))
+        ranked = sorted(((keys[first + i], int(found[i])) for i in top), key=lambda item: (-item[1], item[0]))
+        return ranked
+
+
+_cache: OrderedDict[tuple[str, ...], Lexicon] = OrderedDict()
+_lock = threading.Lock()
+
+
+def lexicon(reader: Any) -> Lexicon:
+    """The Lexicon of a Whoosh reader's generation, built on first use and shared between threads."""
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    key = tuple(leaf.segment().segment_id() for leaf in leaves)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        built = _build(_term_counts(leaves))
+        _cache[key] = built
+        if len(_cache) > CACHED_GENERATIONS:
+            _cache.popitem(last=False)
+        return built
+
+
+def _term_counts(leaves: Iterable[Any]) -> dict[str, int]:
+    """Total occurrences of every syllable and word term of the text fields, over all segments."""
+    terms: list[str] = []
+    weights: list[np.ndarray] = []
+    for leaf in leaves:
+        segment_terms, segment_weights = _segment_terms(leaf)
+        terms += segment_terms
+        weights.append(segment_weights)
+    if not terms:
+        return {}
+    unique, inverse = np.unique(np.array(terms), return_inverse=True)
+    totals = np.bincount(inverse, weights=np.concatenate(weights)).astype(np.int64)
+    return dict(zip(unique.tolist(), totals.tolist()))
+
+
+def _segment_terms(leaf: Any) -> tuple[list[str], np.ndarray]:
+    """(term, total frequency) for the text fields' non-pair terms of one segment.
+
+    Reads Whoosh 2.7's term file layout (`W3TermsReader` over an `OrderedHashReader`, the last
+    Whoosh release, so it will not move): a sorted array of record positions (as narrow as the file
+    allows: `extras["indextype"]` is its array typecode); each record is key
+    length and value length (big-endian int32), then the key (field number as big-endian uint16 and
+    the term's UTF-8), then the term info (a flags byte, then the total frequency as big-endian float32).
+    """
+    table = leaf._terms._tindex
+    buffer = np.frombuffer(table.dbfile._buf, dtype=np.uint8)
+    width = _POSITION_TYPES[table.extras["indextype"]]
+    positions = np.frombuffer(buffer, dtype=width, count=table.indexlen, offset=table.indexbase).astype(np.int64)
+    key_lengths = _int32(buffer, positions)
+    field_numbers = buffer[positions + 8].astype(np.int32) << 8 | buffer[positions + 9]
+    fieldmap = table.extras["fieldmap"]
+    wanted = np.isin(field_numbers, [fieldmap[name] for name in FIELDS if name in fieldmap])
+    starts = positions[wanted] + 10
+    ends = positions[wanted] + 8 + key_lengths[wanted]
+    # Pair terms hold a space; look for one over each key's bytes only (term infos are binary).
+    bounds = np.column_stack((starts, ends)).ravel()
+    pairs = np.logical_or.reduceat(buffer == ord(PAIR_JOINER), bounds)[::2] if len(bounds) else bounds
+    starts, ends = starts[~pairs], ends[~pairs]
+    weights = np.frombuffer(buffer[(ends[:, None] + 1 + np.arange(4)).ravel()].tobytes(), dtype=">f4")
+    return _strings(buffer, starts, ends), np.rint(weights)
+
+
+def _strings(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The UTF-8 strings at buffer[starts[i]:ends[i]], gathered into one text and decoded at once."""
+    sizes = ends - starts + 1  # each string and a newline after it
+    first = np.cumsum(sizes) - sizes  # where each string starts in the gathered text
+    offsets = np.repeat(starts - first, sizes) + np.arange(int(sizes.sum()))
+    chars = buffer[offsets]
+    chars[first + sizes - 1] = ord("\n")
+    return chars.tobytes().decode("utf-8").split("\n")[:-1]
+
+
+def _int32(buffer: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The big-endian int32 stored at each position."""
+    value = np.zeros(len(positions), dtype=np.int64)
+    for i in range(4):
+        value = value << 8 | buffer[positions + i]
+    return value
+
+
+def _build(counts: dict[str, int]) -> Lexicon:
+    """Group terms by folded form. A folded term's count includes every accented occurrence (both are
+    indexed at the same position), so the plain form's own count is what the accented forms leave."""
+    groups: dict[str, dict[str, int]] = defaultdict(dict)
+    for term, count in counts.items():
+        groups[term if term.isascii() else fold(term)][term] = count
+    syllables: dict[str, list[Counted]] = {}
+    words: dict[str, list[Counted]] = {}
+    for folded, forms in groups.items():
+        total = forms.pop(folded, 0)
+        plain = total - sum(forms.values())
+        if plain > 0:
+            forms[folded] = plain
+        table = words if WORD_JOINER in folded else syllables
+        table[folded] = sorted(forms.items(), key=lambda item: (-item[1], item[0]))
+    syllable_keys, word_keys = sorted(syllables), sorted(words)
+    return Lexicon(
+        syllables, words,
+        syllable_keys, np.array([counts.get(k, 0) for k in syllable_keys], dtype=np.int64),
+        word_keys, np.array([counts.get(k, 0) for k in word_keys], dtype=np.int64),
+        _word_pairs(words),
+    )  # fmt: skip
+
+
+def _word_pairs(words: dict[str, list[Counted]]) -> dict[str, dict[tuple[str, str], int]]:
+    """Written adjacent pairs inside words, by folded pair: `dân_vận` adds 1 to (`dân`, `vận`) under `dan van`."""
+    pairs: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for folded, forms in words.items():
+        keys = folded.split(WORD_JOINER)
+        keys = [a + PAIR_JOINER + b for a, b in itertools.pairwise(keys)]
+        for form, count in forms:
+            parts = form.split(WORD_JOINER)
+            if len(parts) == len(keys) + 1:
+                for key, pair in zip(keys, itertools.pairwise(parts)):
+                    pairs[key][pair] += count
+    return {key: dict(found) for key, found in pairs.items()}
