@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from vnsearch._whoosh import writing
 from vnsearch import DocumentError, Index, IndexExists, IndexLocked, IndexNotFound
 
 ARTICLES = [
@@ -113,6 +114,23 @@ def test_failing_source_still_commits_what_was_read(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         index.add(articles())
     assert len(Index.open(index.path)) == 1
+
+
+@pytest.mark.parametrize("batch", [1, 200])
+def test_failed_commit_releases_the_lock_and_keeps_the_last_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES[:1])
+    more = [{"id": f"n{i}", "title": "Giá xăng", "body": "Giá xăng giảm."} for i in range(batch)]
+    with monkeypatch.context() as patch:
+        patch.setattr(writing.SegmentWriter, "_commit_toc", _disk_full)
+        with pytest.raises(OSError, match="No space"):
+            index.add(more)
+    assert [hit.id for hit in Index.open(index.path).search("dân vận")] == ["a1"]
+    assert index.add(more).added == batch
+
+
+def _disk_full(*args: object) -> None:
+    raise OSError(28, "No space left on device")
 
 
 def test_second_writer_gets_index_locked(tmp_path: Path) -> None:

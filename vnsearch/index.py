@@ -9,7 +9,8 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,7 +214,7 @@ class Index:
 
     def delete(self, *ids: str) -> int:
         """Delete the documents with these ids; returns how many existed."""
-        with self._write_lock, self._writer() as writer:
+        with self._writing() as writer:
             return sum(writer.delete_by_term("id", str(doc_id)) for doc_id in ids)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
@@ -277,10 +278,23 @@ class Index:
         except windex.LockError:
             raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it") from None
 
+    @contextmanager
+    def _writing(self, workers: int = 1) -> Iterator[Any]:
+        """A writer that commits when the block ends; on any failure, including in the commit itself,
+        the writer is abandoned and the lock released, so the last commit stays the index's state."""
+        with self._write_lock:
+            writer = self._writer(workers)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                _abandon(writer)
+                raise
+
     def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
         """Write and commit one batch; returns (added, replaced)."""
         docs = list(docs)
-        with self._write_lock, self._writer(_workers_for(len(docs))) as writer:
+        with self._writing(_workers_for(len(docs))) as writer:
             # Whoosh's update_document opens a searcher over every segment per document: one will do.
             with writer.searcher() as searcher:
                 old = [searcher.document_number(id=doc.id) for doc in docs]
@@ -343,6 +357,19 @@ class _ParallelWriter(writing.SegmentWriter):
             self._close_segment()
         self._commit_toc(segments)
         self._finish()
+
+
+def _abandon(writer: Any) -> None:
+    """Drop a failed writer's uncommitted work and release its lock, even if cleanup itself fails."""
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        writer._tempstorage.destroy()
+        if writer.writelock:
+            writer.writelock.release()
+        writer.is_closed = True
 
 
 def _index_part(folder: str, indexname: str, docs: list[dict[str, Any]]) -> Any:
