@@ -5,11 +5,74 @@ they compile its modules; every Whoosh module vnsearch uses is imported here wit
 """
 
 import warnings
+from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     from whoosh import fields, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
     from whoosh.filedb.filestore import FileStorage
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.filedb.structfile import BufferFile
+    from whoosh.util.numeric import byte_to_length
 
-__all__ = ["FileStorage", "Token", "Tokenizer", "fields", "index", "query", "scoring", "writing"]
+
+def _buffer_file_init(self: BufferFile, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+    self._buf = buf
+    self._name = name
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+class _ViewStream:
+    """A read-only file over a memoryview that, unlike BytesIO, never copies it."""
+
+    def __init__(self, view: Any):
+        self._view = memoryview(view)
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._pos + size
+        data = self._view[self._pos : end].tobytes()
+        self._pos += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        stop = self._pos
+        while stop < end:
+            chunk = self._view[stop : min(end, stop + 4096)].tobytes()
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                return self.read(stop - self._pos + newline + 1)
+            stop += len(chunk)
+        return self.read(end - self._pos)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._view.release()
+
+
+def _buffer_file_stream(self: BufferFile) -> _ViewStream:
+    stream = self.__dict__.get("_stream")
+    if stream is None:
+        stream = self._stream = _ViewStream(self._buf)
+    return stream
+
+
+# Whoosh opens every file inside a segment as a BufferFile over the segment's mmap, and BufferFile
+# copies its whole buffer into a BytesIO up front: opening an index read every term dictionary into
+# memory (seconds and gigabytes on a large index). Positioned reads (`get`) only need the mmap, so
+# sequential reads now go through a view of the mmap too.
+BufferFile.__init__ = _buffer_file_init
+BufferFile.file = property(_buffer_file_stream)
+
+__all__ = ["LENGTHS_COLUMN", "_lenfield", "byte_to_length", "FileStorage", "Token", "Tokenizer", "fields", "index", "query", "scoring", "writing"]

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch._whoosh import LENGTHS_COLUMN, _lenfield, byte_to_length
+
 K1 = 1.2
 B = 0.75
 # BM25F: an occurrence in the title counts as this many occurrences in the body.
@@ -53,8 +55,8 @@ class Corpus:
     def _lengths(self, field: str) -> np.ndarray:
         lengths = np.zeros(self.size, dtype=np.float32)
         for leaf, offset in self._leaves:
-            for docnum in range(leaf.doc_count_all()):
-                lengths[offset + docnum] = leaf.doc_field_length(docnum, field) or 0
+            count = leaf.doc_count_all()
+            lengths[offset : offset + count] = _leaf_lengths(leaf, field, count)
         return lengths
 
     def doc_frequency(self, field: str, term: str) -> int:
@@ -127,6 +129,23 @@ def rank(corpus: Corpus, plan: Any, count: int) -> tuple[list[tuple[int, float]]
         candidates = candidates[np.argpartition(-scores[candidates], count - 1)[:count]]
     order = np.lexsort((candidates, -scores[candidates]))
     return [(int(candidates[i]), float(scores[candidates[i]])) for i in order], total
+
+
+# Whoosh stores a field's length per document as one byte (a log scale); this decodes all 256 values.
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def _leaf_lengths(leaf: Any, field: str, count: int) -> np.ndarray:
+    """Every document's length of `field` in one segment, read as one slice of Whoosh's length column
+    where its layout allows (a Python call per document takes seconds on a large index)."""
+    column = getattr(getattr(leaf, "_perdoc", None), "_cached_reader", None)
+    reader = column(_lenfield(field), LENGTHS_COLUMN) if column else None
+    if reader is None or not hasattr(reader, "_basepos"):
+        return np.array([leaf.doc_field_length(n, field) or 0 for n in range(count)], dtype=np.float32)
+    stored = np.frombuffer(reader._dbfile.get(reader._basepos, reader._count), dtype=np.uint8)
+    lengths = np.zeros(count, dtype=np.float32)
+    lengths[: len(stored)] = _BYTE_TO_LENGTH[stored[:count]]
+    return lengths
 
 
 def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
