@@ -221,13 +221,14 @@ def readers_during_writes(
     stop = journal.path.with_suffix(".stop")
     with Index.open(index_path) as index:
         counts = [len(index)]
+    before = len(journal.events())
     procs = [_reader_process(index_path, stop) for _ in range(readers)]
     try:
         subprocess.run(writer_command(index_path, journal, batch, batches), check=True)
     finally:
         stop.touch()
         seen = [json.loads(proc.communicate()[0]) for proc in procs]
-    for event in journal.events():
+    for event in journal.events()[before:]:
         if "done" in event:
             counts.append(counts[-1] + event["done"])
     return seen, counts
