@@ -7,7 +7,7 @@ import vnsearch
 def test_public_names() -> None:
     assert vnsearch.__all__ == [
         "AddResult", "DocumentError", "Hit", "Index", "IndexExists", "IndexLocked", "IndexNotFound",
-        "QueryError", "Results", "Snippet", "Token", "VnsearchError", "analyze",
+        "QueryError", "Results", "Snippet", "StorageError", "Token", "VnsearchError", "analyze",
     ]  # fmt: skip
     for name in vnsearch.__all__:
         assert getattr(vnsearch, name).__doc__

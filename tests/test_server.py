@@ -373,3 +373,23 @@ def test_real_server_over_http(index_path: Path, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# Hostile requests
+
+
+@pytest.mark.parametrize(
+    "raw", ["../../etc/passwd", "%2e%2e/%2e%2e/vnsearch.json", "..%2f..%2fMAIN_WRITELOCK", "a%00b", "%2e%2e", "/x//y/"]
+)
+def test_path_tricks_in_ids_are_only_ids(client: TestClient, index_path: Path, raw: str) -> None:
+    outside = sorted(p.name for p in index_path.parent.iterdir())
+    put = client.put(f"/documents/{raw}", json={"title": "Đường dẫn lạ"}, headers=AUTH)
+    assert put.status_code in (201, 404, 422), put.text
+    if put.status_code == 201:
+        stored_id = put.json()["id"]
+        assert client.get(f"/documents/{raw}").json() == {"id": stored_id, "title": "Đường dẫn lạ"}
+        assert client.delete(f"/documents/{raw}", headers=AUTH).status_code == 204
+    assert client.get(f"/documents/{raw}").status_code in (404, 422)
+    assert sorted(p.name for p in index_path.parent.iterdir()) == outside
+    assert Index.open(index_path).check() == []
+    assert sorted(Index.open(index_path).ids()) == ["a1", "a2", "a3"]

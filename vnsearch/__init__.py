@@ -8,7 +8,15 @@
 """
 
 from vnsearch.analysis import Token, analyze
-from vnsearch.errors import DocumentError, IndexExists, IndexLocked, IndexNotFound, QueryError, VnsearchError
+from vnsearch.errors import (
+    DocumentError,
+    IndexExists,
+    IndexLocked,
+    IndexNotFound,
+    QueryError,
+    StorageError,
+    VnsearchError,
+)
 from vnsearch.index import AddResult, Hit, Index, Results
 from vnsearch.snippets import Snippet
 
@@ -25,6 +33,7 @@ __all__ = [
     "QueryError",
     "Results",
     "Snippet",
+    "StorageError",
     "Token",
     "VnsearchError",
     "analyze",

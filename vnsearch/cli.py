@@ -18,10 +18,10 @@ import click
 from vnsearch import analyze as analyze_text
 from vnsearch import demo as vdemo
 from vnsearch import loaders
-from vnsearch.errors import DocumentError, IndexNotFound, VnsearchError
+from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
 from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, Hit, Index
 
-EXIT_PARTIAL = 1  # records skipped, ids not found
+EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
 EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
 MAX_SHOWN_ERRORS = 50
 PROGRESS_SECONDS = 5.0
@@ -105,6 +105,8 @@ def index_command(paths: tuple[str, ...], index_path: Path, fmt: str | None, id_
                 err=True,
             )
             sys.exit(EXIT_INTERRUPTED)
+        except StorageError as error:
+            raise Failure(str(error)) from None
         except OSError as error:
             raise Failure(f"{error}; the documents read before it are committed") from None
         added, replaced = f"{result.added:,} added", f"{result.replaced:,} replaced"
@@ -327,6 +329,23 @@ def stats(index_path: Path) -> None:
     for name, value in numbers.items():
         shown = f"{value:,}" if isinstance(value, int) else value
         click.echo(f"{name.replace('_', ' ') + ':':<16}{shown}")
+
+
+@main.command()
+@index_option
+def check(index_path: Path) -> None:
+    """Verify the index can be read in full.
+
+    Reads the table of contents, every segment and every stored document, and checks that counts add up
+    and ids are unique. Prints "ok", or one line per problem and exits with code 1.
+    """
+    with opened(index_path) as index:
+        problems = index.check()
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        sys.exit(EXIT_PARTIAL)
+    click.echo(f"ok: {index_path} holds {n_documents(len(index))} and reads back in full")
 
 
 @main.command()

@@ -13,8 +13,11 @@ from vnsearch.text import fold
 
 MAX_ID_CHARS = 512
 MAX_TEXT_CHARS = 5_000_000
+MAX_FIELDS = 1_000
 
 _NON_KEY = re.compile(r"[^0-9a-z]+")
+# Python strings may hold lone UTF-16 surrogates; the index stores terms as UTF-8, which cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def prepare(doc: object, record: str = "") -> Prepared:
     bad_keys = [k for k in doc if not isinstance(k, str)]
     if bad_keys:
         raise DocumentError(f"{where}field names must be text, got {bad_keys[0]!r}")
+    if len(doc) > MAX_FIELDS:
+        raise DocumentError(f"{where}the document has {len(doc):,} fields; the limit is {MAX_FIELDS:,}")
+    for name, value in doc.items():
+        _require_utf8(name, value, where)
     doc_id = _require_id(doc.get("id"), where)
     fields: dict[str, Any] = {"id": doc_id}
     for name in ("title", "body"):
@@ -85,6 +92,21 @@ def prepare(doc: object, record: str = "") -> Prepared:
         extra["date"] = extra["date"].isoformat()
     fields["extra"] = extra
     return Prepared(doc_id, fields)
+
+
+def _require_utf8(name: str, value: object, where: str) -> None:
+    """Refuse a lone surrogate in a field name or anywhere in its value (lists and objects included)."""
+    if _SURROGATE.search(name):
+        raise DocumentError(f"{where}field name {name!r} holds a lone surrogate, which UTF-8 cannot store")
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise DocumentError(f"{where}field {name!r} holds a lone surrogate, which UTF-8 cannot store")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _require_utf8(f"{name}.{key}", item, where)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _require_utf8(name, item, where)
 
 
 def _require_id(value: object, where: str) -> str:

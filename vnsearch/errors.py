@@ -23,3 +23,12 @@ class QueryError(VnsearchError):
 
 class DocumentError(VnsearchError):
     """A document is malformed; the message names the field (and the record, when known)."""
+
+
+class StorageError(VnsearchError, OSError):
+    """The index folder could not be written (disk full, read-only, no permission); the last commit is intact.
+
+    It is also an OSError, with the original `errno`, for callers that handle file-system errors."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()  # the message alone, without OSError's "[Errno n]"

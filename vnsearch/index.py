@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,16 +21,25 @@ from typing import Any, overload
 from vnsearch import query as vq
 from vnsearch._whoosh import index as windex
 from vnsearch._whoosh import writing
+from vnsearch import health
 from vnsearch.documents import Prepared, prepare
-from vnsearch.errors import DocumentError, IndexExists, IndexLocked, IndexNotFound, QueryError, VnsearchError
+from vnsearch.errors import (
+    DocumentError,
+    IndexExists,
+    IndexLocked,
+    IndexNotFound,
+    QueryError,
+    StorageError,
+    VnsearchError,
+)
 from vnsearch.ranking import Corpus, rank
+from vnsearch.health import META_FILE
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.snippets import Snippet, make_snippet
 
 DEFAULT_PATH = Path("indexes/default")
 DEFAULT_BATCH = 1000
 MAX_LIMIT = 1000
-META_FILE = "vnsearch.json"
 
 
 @dataclass(frozen=True)
@@ -111,9 +122,11 @@ class AddResult:
 class Index:
     """A vnsearch index in one folder. Use `Index.create` or `Index.open`, not the constructor."""
 
-    def __init__(self, path: Path, whoosh_index: windex.Index):
+    def __init__(self, path: Path, whoosh_index: windex.Index, timeout: float = 0.0):
         self.path = path
         self._ix = whoosh_index
+        # Seconds a write waits for another process's write lock before raising IndexLocked.
+        self.timeout = timeout
         # Whoosh searchers are not safe to share between threads: each thread keeps its own.
         self._local = threading.local()
         self._searchers: list[Any] = []
@@ -137,8 +150,11 @@ class Index:
         return cls(path, whoosh_index)
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_PATH) -> Index:
-        """Open the index at `path`, checking it was written by a compatible vnsearch."""
+    def open(cls, path: str | Path = DEFAULT_PATH, timeout: float = 0.0) -> Index:
+        """Open the index at `path`, checking it was written by a compatible vnsearch.
+
+        A write finding the index locked by another process waits up to `timeout` seconds for it,
+        then raises IndexLocked (0: at once)."""
         path = Path(path)
         meta_path = path / META_FILE
         if not meta_path.is_file():
@@ -152,7 +168,7 @@ class Index:
                 f"{path} was built with schema version {version}; this vnsearch reads version {SCHEMA_VERSION}: rebuild it"
             )
         try:
-            return cls(path, windex.open_dir(str(path)))
+            return cls(path, windex.open_dir(str(path)), timeout)
         except windex.EmptyIndexError:
             raise IndexNotFound(f"{path} has no committed index; create it again") from None
 
@@ -251,6 +267,17 @@ class Index:
             "schema_version": SCHEMA_VERSION,
         }
 
+    def ids(self) -> Iterator[str]:
+        """The id of every document in the index, in no particular order."""
+        searcher = self._current_searcher()
+        return (fields["id"] for _, fields in searcher.reader().iter_docs())
+
+    def check(self) -> list[str]:
+        """Read the whole index and return its problems in words; an empty list means healthy.
+
+        See `vnsearch.health.check`; safe to run while another process writes."""
+        return health.check(self.path)
+
     def _current_searcher(self) -> Any:
         """This thread's searcher, moved to the latest commit if there is a newer one."""
         searcher = getattr(self._local, "searcher", None)
@@ -274,9 +301,19 @@ class Index:
 
     def _writer(self, workers: int = 1) -> Any:
         try:
-            return _ParallelWriter(self._ix, workers) if workers > 1 else self._ix.writer(timeout=0.0)
+            if workers > 1:
+                return _ParallelWriter(self._ix, workers, self.timeout)
+            return self._ix.writer(timeout=self.timeout)
         except windex.LockError:
-            raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it") from None
+            waited = f" (waited {self.timeout:g} s)" if self.timeout else ""
+            raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it{waited}") from None
+        except OSError as error:
+            raise self._storage_error(error) from error
+
+    def _storage_error(self, error: OSError) -> StorageError:
+        reason = error.strerror or str(error)
+        message = f"cannot write to the index at {self.path} ({reason}); its last commit is intact"
+        return StorageError(error.errno, message)
 
     @contextmanager
     def _writing(self, workers: int = 1) -> Iterator[Any]:
@@ -287,6 +324,9 @@ class Index:
             try:
                 yield writer
                 writer.commit()
+            except OSError as error:
+                _abandon(writer)
+                raise self._storage_error(error) from error
             except BaseException:
                 _abandon(writer)
                 raise
@@ -310,6 +350,7 @@ class Index:
 # Below this many documents per worker, starting a process (~0.2 s with the segmenter's model) costs
 # more than it saves, and each worker adds a segment that later commits merge.
 _DOCS_PER_WORKER = 50
+_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 def _workers_for(count: int) -> int:
@@ -330,8 +371,8 @@ class _ParallelWriter(writing.SegmentWriter):
     that fails.
     """
 
-    def __init__(self, ix: windex.Index, workers: int):
-        super().__init__(ix, timeout=0.0)
+    def __init__(self, ix: windex.Index, workers: int, timeout: float):
+        super().__init__(ix, timeout=timeout)
         self._workers = workers
         self._pending: list[dict[str, Any]] = []
 
@@ -341,7 +382,11 @@ class _ParallelWriter(writing.SegmentWriter):
     def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
         self._check_state()
         try:
-            with ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            context = multiprocessing.get_context("fork")
+            lock_fd = getattr(self.writelock, "fd", None)
+            with ProcessPoolExecutor(
+                self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
+            ) as pool:
                 parts = [
                     pool.submit(_index_part, self.storage.folder, self.indexname, part)
                     for part in _split(self._pending, self._workers)
@@ -357,6 +402,20 @@ class _ParallelWriter(writing.SegmentWriter):
             self._close_segment()
         self._commit_toc(segments)
         self._finish()
+
+
+def _bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
+    """In a worker: die with the writer process, and drop the copy of its lock that fork gave us.
+
+    Whoosh's write lock is an flock on an open file, shared by every process that inherits the file
+    descriptor. A worker left behind by a writer killed with SIGKILL would otherwise wait for work
+    forever and keep the index locked."""
+    if lock_fd is not None:
+        os.close(lock_fd)  # closing a copy does not unlock; the writer's descriptor still holds the lock
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != writer_pid:  # the writer died before prctl took effect
+        os._exit(1)
 
 
 def _abandon(writer: Any) -> None:

@@ -1,0 +1,74 @@
+"""`Index.check()` and `vnsearch check` find what is broken in an index folder and say so in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vnsearch import Index
+from vnsearch._whoosh import index as windex
+from vnsearch.cli import main
+from vnsearch.health import check
+
+DOCS = [
+    {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổ chức hội nghị dân vận năm 2023."},
+    {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh."},
+    {"id": "a3", "title": "Bão số 3 đổ bộ", "body": "Bão số 3 đổ bộ vào các tỉnh miền Trung."},
+]
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    index = Index.create(tmp_path / "index")
+    index.add(DOCS[:2])
+    index.add(DOCS[2:])
+    index.delete("a2")
+    return tmp_path / "index"
+
+
+def test_a_healthy_index_has_no_problems(path: Path) -> None:
+    assert Index.open(path).check() == []
+    assert sorted(Index.open(path).ids()) == ["a1", "a3"]
+
+
+def test_a_truncated_segment_is_named(path: Path) -> None:
+    segment = max(path.glob("MAIN_*.seg"), key=lambda p: p.stat().st_mtime)
+    segment.write_bytes(segment.read_bytes()[:100])
+    (problem,) = check(path)
+    assert problem.startswith(f"segment {segment.stem} cannot be opened")
+
+
+def test_a_damaged_table_of_contents_is_reported(path: Path) -> None:
+    (toc,) = path.glob("_MAIN_*.toc")
+    toc.write_bytes(b"\0" * 40)
+    (problem,) = check(path)
+    assert problem.startswith(f"the table of contents of {path} cannot be read")
+
+
+def test_a_missing_or_foreign_meta_file_is_reported(path: Path) -> None:
+    (path / "vnsearch.json").write_text('{"schema_version": 1}', encoding="utf-8")
+    assert check(path) == [f"{path / 'vnsearch.json'} says schema version 1; this vnsearch reads version 2"]
+    (path / "vnsearch.json").unlink()
+    assert check(path)[0].startswith(f"{path / 'vnsearch.json'} is missing")
+
+
+def test_a_duplicated_live_id_is_reported(path: Path) -> None:
+    # Only a writer that bypasses vnsearch can do this: Index.add replaces documents by id.
+    writer = windex.open_dir(str(path)).writer()
+    writer.add_document(id="a1", title="Hội nghị dân vận", extra={})
+    writer.commit()
+    assert check(path) == ["id 'a1' is stored by 2 live documents"]
+
+
+def test_check_command_exit_codes(path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--index", str(path)])
+    assert (result.exit_code, result.stdout) == (0, f"ok: {path} holds 2 documents and reads back in full\n")
+    (path / "vnsearch.json").write_text('{"schema_version": 1}', encoding="utf-8")
+    writer = windex.open_dir(str(path)).writer()
+    writer.add_document(id="a3", title="Bão", extra={})
+    writer.commit()
+    (path / "vnsearch.json").write_text('{"schema_version": 2}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--index", str(path)])
+    assert (result.exit_code, result.stdout) == (1, "id 'a3' is stored by 2 live documents\n")
