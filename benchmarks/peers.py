@@ -49,15 +49,25 @@ class Engine:
     def search(self, text: str, k: int) -> list[str]:
         raise NotImplementedError
 
+    def open(self) -> bool:
+        """Open the index an earlier build left at `path`; False if there is none (or it lives in memory)."""
+        return False
+
 
 class Vnsearch(Engine):
     """vnsearch through its public `Index` API only."""
 
     name = "vnsearch"
 
-    def __init__(self, path: Path, reuse: bool = False):
+    def __init__(self, path: Path):
         self.path = path
-        self.index = Index.open(path) if reuse else None
+        self.index: Index | None = None
+
+    def open(self) -> bool:
+        if not (self.path / "vnsearch.json").exists():
+            return False
+        self.index = Index.open(self.path)
+        return True
 
     def build(self, docs: Iterable[dict]) -> None:
         self.index = Index.create(self.path, overwrite=True)
@@ -82,6 +92,12 @@ class Fts5(Engine):
         self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='unicode61 remove_diacritics 2')")
         self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", ((d["id"], d["title"], d["body"]) for d in docs))
         self.db.commit()
+
+    def open(self) -> bool:
+        if not (self.path / "fts.db").exists():
+            return False
+        self.db = sqlite3.connect(self.path / "fts.db", check_same_thread=False)
+        return True
 
     def search(self, text: str, k: int) -> list[str]:
         terms = " OR ".join(f'"{w}"' for w in dict.fromkeys(words(text)))
@@ -110,7 +126,25 @@ class WhooshStandard(Engine):
         for d in docs:
             writer.add_document(id=d["id"], title=d["title"], body=d["body"])
         writer.commit()
-        self.parser = qparser.MultifieldParser(["title", "body"], schema, group=qparser.OrGroup)
+        self._ready()
+
+    def open(self) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            from whoosh import index
+
+        if not index.exists_in(str(self.path)):
+            return False
+        self.ix = index.open_dir(str(self.path))
+        self._ready()
+        return True
+
+    def _ready(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            from whoosh import qparser
+
+        self.parser = qparser.MultifieldParser(["title", "body"], self.ix.schema, group=qparser.OrGroup)
         self.searcher = self.ix.searcher()
 
     def search(self, text: str, k: int) -> list[str]:
@@ -135,6 +169,28 @@ class Tantivy(Engine):
         builder.add_text_field("title", tokenizer_name=tokenizer)
         builder.add_text_field("body", tokenizer_name=tokenizer)
         self.index = tantivy.Index(builder.build(), path=str(_fresh(self.path)))
+        self._register()
+        writer = self.index.writer(heap_size=256_000_000, num_threads=1)
+        for d in docs:
+            writer.add_document(tantivy.Document(id=d["id"], title=d["title"], body=d["body"]))
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def open(self) -> bool:
+        import tantivy
+
+        if not (self.path / "meta.json").exists():
+            return False
+        self.index = tantivy.Index.open(str(self.path))
+        self._register()
+        self.searcher = self.index.searcher()
+        return True
+
+    def _register(self) -> None:
+        import tantivy
+
         if self.folded:
             analyzer = (
                 tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
@@ -143,13 +199,6 @@ class Tantivy(Engine):
                 .build()
             )
             self.index.register_tokenizer("folded", analyzer)
-        writer = self.index.writer(heap_size=256_000_000, num_threads=1)
-        for d in docs:
-            writer.add_document(tantivy.Document(id=d["id"], title=d["title"], body=d["body"]))
-        writer.commit()
-        writer.wait_merging_threads()
-        self.index.reload()
-        self.searcher = self.index.searcher()
 
     def search(self, text: str, k: int) -> list[str]:
         cleaned = " ".join(words(text))

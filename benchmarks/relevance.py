@@ -117,10 +117,10 @@ def evaluate(engine: Engine, queries: list[dict], relevant: dict[str, set[str]])
     return table
 
 
-def make_engines(names: list[str], reuse: bool, quick: bool) -> list[Engine]:
+def make_engines(names: list[str], quick: bool) -> list[Engine]:
     suffix = "-quick" if quick else ""
     factories: dict[str, Callable[[], Engine]] = {
-        "vnsearch": lambda: Vnsearch(WORK / f"vnsearch{suffix}", reuse=reuse),
+        "vnsearch": lambda: Vnsearch(WORK / f"vnsearch{suffix}"),
         "sqlite-fts5": lambda: Fts5(WORK / f"fts5{suffix}"),
         "whoosh-standard": lambda: WhooshStandard(WORK / f"whoosh{suffix}"),
         "tantivy-default": lambda: Tantivy(WORK / f"tantivy{suffix}"),
@@ -141,7 +141,7 @@ def render(results: dict[str, dict[str, dict[str, float]]], builds: dict[str, fl
         for variant, m in table.items():
             lines.append(
                 f"| {engine} | {variant} | {m['ndcg']:.3f} | {m['mrr']:.3f} | {m['recall']:.3f} | {m['ms']:.1f} |"
-                f" {m['half_a']:.3f} / {m['half_b']:.3f} | {builds.get(engine, float('nan')):.0f} |"
+                f" {m['half_a']:.3f} / {m['half_b']:.3f} | {f'{builds[engine]:.0f}' if engine in builds else 'reused'} |"
             )
     if "vnsearch" in results:
         own = results["vnsearch"]
@@ -160,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"only {QUICK_DISTRACTORS:,} distractors")
     parser.add_argument("--engines", default="vnsearch,sqlite-fts5,whoosh-standard,tantivy-default,tantivy-asciifold,bm25s,bm25s-folded")
-    parser.add_argument("--reuse", action="store_true", help="search the vnsearch index built by an earlier run")
+    parser.add_argument("--reuse", action="store_true", help="search the indexes an earlier run left on disk (in-memory engines are rebuilt)")
     parser.add_argument("--limit-queries", type=int, default=None, help="ask only the first N questions")
     parser.add_argument("--out", type=Path, default=None, help="where to write the table (default: results/relevance[-quick].md)")
     args = parser.parse_args()
@@ -168,8 +168,10 @@ def main() -> None:
     queries, relevant = load_queries()
     queries = [q for q in queries if q["id"] in relevant][: args.limit_queries]
     results, builds = {}, {}
-    for engine in make_engines(args.engines.split(","), args.reuse, args.quick):
-        if not (args.reuse and isinstance(engine, Vnsearch)):
+    for engine in make_engines(args.engines.split(","), args.quick):
+        if args.reuse and engine.open():
+            print(f"reusing the {engine.name} index at {engine.path}", flush=True)
+        else:
             start = time.perf_counter()
             engine.build(collection(args.quick))
             builds[engine.name] = time.perf_counter() - start

@@ -51,11 +51,6 @@ _SYLLABLE = re.compile(r"\w+")
 class VnsearchEngine(Vnsearch):
     """vnsearch as a user runs it: top 10 with snippets."""
 
-    def open(self) -> None:
-        from vnsearch import Index
-
-        self.index = Index.open(self.path)
-
     def search(self, text: str, k: int) -> list[str]:
         assert self.index is not None
         return [hit.id for hit in self.index.search(text, limit=k)]
@@ -66,14 +61,7 @@ class VnsearchEngine(Vnsearch):
 
 
 class WhooshEngine(WhooshStandard):
-    """Whoosh with its StandardAnalyzer, reopened with the same parser."""
-
-    def open(self) -> None:
-        from whoosh import index, qparser
-
-        self.ix = index.open_dir(str(self.path))
-        self.parser = qparser.MultifieldParser(["title", "body"], self.ix.schema, group=qparser.OrGroup)
-        self.searcher = self.ix.searcher()
+    """Whoosh with its StandardAnalyzer, adding to a built index."""
 
     def add(self, docs: list[dict]) -> None:
         writer = self.ix.writer()
@@ -83,12 +71,7 @@ class WhooshEngine(WhooshStandard):
 
 
 class Fts5Engine(Fts5):
-    """SQLite FTS5, reopened from its database file."""
-
-    def open(self) -> None:
-        import sqlite3
-
-        self.db = sqlite3.connect(self.path / "fts.db", check_same_thread=False)
+    """SQLite FTS5, adding to a built index."""
 
     def add(self, docs: list[dict]) -> None:
         self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", ((d["id"], d["title"], d["body"]) for d in docs))
@@ -96,13 +79,7 @@ class Fts5Engine(Fts5):
 
 
 class TantivyEngine(Tantivy):
-    """tantivy-py with its default tokenizer, reopened from its folder."""
-
-    def open(self) -> None:
-        import tantivy
-
-        self.index = tantivy.Index.open(str(self.path))
-        self.searcher = self.index.searcher()
+    """tantivy-py with its default tokenizer, adding to a built index."""
 
     def add(self, docs: list[dict]) -> None:
         import tantivy
