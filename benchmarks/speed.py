@@ -190,14 +190,16 @@ def counted(limit: int | None, totals: dict[str, int]) -> Iterator[dict]:
         yield doc
 
 
-def child_build(name: str, limit: int | None, queries: list[str], warmup: list[str]) -> dict[str, Any]:
-    """Build the index, then time every query on it, warm."""
+def child_build(name: str, limit: int | None, queries: list[str], warmup: list[str], reuse: bool) -> dict[str, Any]:
+    """Build the index (or, with `reuse`, open the one an earlier run built), then time every query on it, warm."""
     eng = engine(name)
     totals = {"docs": 0, "chars": 0}
-    with PeakRss() as rss:
-        start = time.perf_counter()
-        eng.build(counted(limit, totals))
-        seconds = time.perf_counter() - start
+    seconds = peak = None
+    if not (reuse and eng.open()):
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            eng.build(counted(limit, totals))
+            seconds, peak = time.perf_counter() - start, rss.peak
     if name == "vnsearch":
         eng.open()
     for text in warmup:
@@ -208,7 +210,7 @@ def child_build(name: str, limit: int | None, queries: list[str], warmup: list[s
         start = time.perf_counter()
         eng.search(query, 10)
         latencies.append(time.perf_counter() - start)
-    return {"seconds": seconds, **totals, "rss": rss.peak, "size": size_of(eng.path), "latencies": latencies}
+    return {"seconds": seconds, **totals, "rss": peak, "size": size_of(eng.path), "latencies": latencies}
 
 
 def child_add(name: str, docs: list[dict]) -> dict[str, Any]:
@@ -315,14 +317,10 @@ def render(results: dict[str, Any], header: str) -> str:
     peers = names[1:]
     rows: list[tuple[str, Callable[[str], float], str]] = [
         # label, value per engine, format
-        ("build: wall time (s)", lambda n: results["build"][n]["seconds"], "{:,.0f}"),
-        ("build: documents/s", lambda n: results["build"][n]["docs"] / results["build"][n]["seconds"], "{:,.0f}"),
-        (
-            "build: MB of text/s",
-            lambda n: results["build"][n]["chars"] / 1e6 / results["build"][n]["seconds"],
-            "{:.2f}",
-        ),
-        ("build: peak RSS, process tree (MB)", lambda n: results["build"][n]["rss"] / 1e6, "{:,.0f}"),
+        ("build: wall time (s)", lambda n: _built(results, n, "seconds", 1), "{:,.0f}"),
+        ("build: documents/s", lambda n: _per_second(results, n, "docs", 1), "{:,.0f}"),
+        ("build: MB of text/s", lambda n: _per_second(results, n, "chars", 1e6), "{:.2f}"),
+        ("build: peak RSS, process tree (MB)", lambda n: _built(results, n, "rss", 1e6), "{:,.0f}"),
         ("index size on disk (MB)", lambda n: results["build"][n]["size"] / 1e6, "{:,.0f}"),
         ("query p50 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 50), "{:.1f}"),
         ("query p95 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 95), "{:.1f}"),
@@ -337,16 +335,28 @@ def render(results: dict[str, Any], header: str) -> str:
     ]
     for label, value, fmt in rows:
         values = {n: value(n) for n in names}
-        ratios = [f"{values['vnsearch'] / values[p]:.2f}" if values[p] else "–" for p in peers]
-        lines.append(
-            f"| {label} | " + " | ".join(fmt.format(values[n]) for n in names) + " | " + " | ".join(ratios) + " |"
-        )
+        ratios = [
+            f"{values['vnsearch'] / values[p]:.2f}" if values[p] and values["vnsearch"] is not None else "–" for p in peers
+        ]
+        shown = ["reused" if values[n] is None else fmt.format(values[n]) for n in names]
+        lines.append(f"| {label} | " + " | ".join(shown) + " | " + " | ".join(ratios) + " |")
     seg = results["segment"]
     segment_line = (
         f"Segmentation ({seg['texts']:,} titles and bodies, {seg['chars'] / 1e6:.1f} M characters): vnsearch "
         f"{seg['vnsearch']:,.0f} chars/s, pyvi {seg['pyvi']:,.0f} chars/s, ratio {seg['vnsearch'] / seg['pyvi']:.2f}."
     )
     return "\n".join([header, "", *lines, "", segment_line, "", targets(results)])
+
+
+def _built(results: dict[str, Any], name: str, key: str, unit: float) -> float | None:
+    """A build figure in `unit`s, or None when the index was reused."""
+    value = results["build"][name][key]
+    return None if value is None else value / unit
+
+
+def _per_second(results: dict[str, Any], name: str, key: str, unit: float) -> float | None:
+    build = results["build"][name]
+    return None if build["seconds"] is None else build[key] / unit / build["seconds"]
 
 
 def short(results: dict[str, Any], name: str) -> list[float]:
@@ -360,7 +370,7 @@ def targets(results: dict[str, Any]) -> str:
     v95 = 1000 * pct(b["latencies"], 95)
     checks = [
         ("segmentation ≥ 3× pyvi", results["segment"]["vnsearch"] / results["segment"]["pyvi"], 3, "{:.2f}×", False),
-        ("peak RSS < 1.5 GB", b["rss"] / 1e9, 1.5, "{:.2f} GB", True),
+        ("peak RSS < 1.5 GB", _built(results, "vnsearch", "rss", 1e9), 1.5, "{:.2f} GB", True),
         ("p95, 1–4 words < 50 ms", 1000 * pct(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
         ("import vnsearch < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
         ("first result < 2 s", results["cold"]["vnsearch"]["first"], 2, "{:.2f} s", True),
@@ -368,12 +378,15 @@ def targets(results: dict[str, Any]) -> str:
     ]
     if w:
         checks[1:1] = [
-            ("build time ≤ 1.5× Whoosh", b["seconds"] / w["seconds"], 1.5, "{:.2f}×", True),
+            ("build time ≤ 1.5× Whoosh", None if b["seconds"] is None else b["seconds"] / w["seconds"], 1.5, "{:.2f}×", True),
             ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
             ("p95 ≤ Whoosh's p95", v95 / (1000 * pct(w["latencies"], 95)), 1, "{:.2f}×", True),
         ]
     lines = ["| target | measured | met |", "|---|---|---|"]
     for label, value, limit, fmt, below in checks:
+        if value is None:
+            lines.append(f"| {label} | not measured (reused index) | – |")
+            continue
         met = value <= limit if below else value >= limit
         lines.append(f"| {label} | {fmt.format(value)} | {'yes' if met else 'no'} |")
     return "\n".join(lines)
@@ -384,12 +397,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_DOCS:,} articles, fewer queries")
     parser.add_argument("--limit", type=int, default=None, help="index only the first N articles")
     parser.add_argument("--queries", type=int, default=None, help="timed queries per engine (600; 120 with --quick)")
+    parser.add_argument("--reuse", action="store_true", help="open the indexes an earlier run built (no build figures)")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the table (default: results/speed[-quick].md)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # a task as JSON on stdin
     args = parser.parse_args()
     if args.child:
         task = json.load(sys.stdin)
         if task["task"] == "build":
-            result = child_build(task["engine"], task["limit"], task["queries"], task["warmup"])
+            result = child_build(task["engine"], task["limit"], task["queries"], task["warmup"], task["reuse"])
         elif task["task"] == "add":
             result = child_add(task["engine"], task["docs"])
         else:
@@ -405,9 +420,10 @@ def main() -> None:
     for name in ENGINES:
         print(f"{name}: building…", flush=True)
         results["build"][name] = run_child(
-            {"task": "build", "engine": name, "limit": limit, "queries": queries, "warmup": warmup}
+            {"task": "build", "engine": name, "limit": limit, "queries": queries, "warmup": warmup, "reuse": args.reuse}
         )
-        print(f"  {results['build'][name]['seconds']:,.1f} s", flush=True)
+        seconds = results["build"][name]["seconds"]
+        print("  reused" if seconds is None else f"  {seconds:,.1f} s", flush=True)
     cold_query = next(q for q in queries if len(q.split()) == 3)
     for name in ENGINES:
         runs = [cold_start(name, cold_query) for _ in range(COLD_RUNS)]
@@ -418,10 +434,13 @@ def main() -> None:
     print("segmenting…", flush=True)
     results["segment"] = run_child({"task": "segment", "count": SEGMENT_DOCS // 10 if args.quick else SEGMENT_DOCS})
 
-    build = results["build"]["vnsearch"]
+    corpus = {"docs": 0, "chars": 0}
+    for _ in counted(limit, corpus):
+        pass
+    reused = " on indexes an earlier run built (`--reuse`: no build figures)" if args.reuse else ""
     header = (
-        f"# Speed ({'quick' if args.quick else 'full'} run, {time.strftime('%Y-%m-%d')})\n\n"
-        f"{build['docs']:,} baomoi-news articles ({build['chars'] / 1e6:.1f} M characters); {len(queries)} queries of "
+        f"# Speed ({'quick' if args.quick else 'full'} run{reused}, {time.strftime('%Y-%m-%d')})\n\n"
+        f"{corpus['docs']:,} baomoi-news articles ({corpus['chars'] / 1e6:.1f} M characters); {len(queries)} queries of "
         f"1–6 syllables (half without diacritics), top 10, after {len(warmup)} warm-up queries; cold start is the "
         f"median of {COLD_RUNS} runs. {os.cpu_count()} CPUs shared with other jobs (load average {load:.1f} at "
         f"the start), Python {platform.python_version()}. vnsearch indexes through `Index.add` (commits every "
@@ -430,7 +449,7 @@ def main() -> None:
     )
     report = render(results, header)
     print(report)
-    out = HERE / "results" / ("speed-quick.md" if args.quick else "speed.md")
+    out = args.out or HERE / "results" / ("speed-quick.md" if args.quick else "speed.md")
     out.parent.mkdir(exist_ok=True)
     out.write_text(report + "\n", encoding="utf-8")
     print(f"\nwritten to {out}")
