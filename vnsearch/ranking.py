@@ -19,7 +19,11 @@ import numpy as np
 from vnsearch._whoosh import LENGTHS_COLUMN, _lenfield, byte_to_length
 
 K1 = 1.2
-B = 0.75
+# Stronger length normalisation than BM25's usual 0.75: a long article mentioning the query words in
+# passing should not outrank a short text about them. On the XQuAD-vi dev questions among 35k news
+# articles, nDCG@10 went 0.887 / 0.902 / 0.913 / 0.917 for b = 0.6 / 0.75 / 0.9 / 1.0; 0.9 keeps
+# some slack for collections whose long documents are the relevant ones.
+B = 0.9
 # BM25F: an occurrence in the title counts as this many occurrences in the body.
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 CACHE_TERMS = 4096
