@@ -59,7 +59,7 @@ Gram = tuple[str, ...]
 
 
 def restore_diacritics(
-    typed: Sequence[str], corpus: Any, docs: int = SAMPLE_DOCS, margin: float = MARGIN
+    typed: Sequence[str], corpus: Any, docs: int = SAMPLE_DOCS, margin: float = MARGIN, beam: int = BEAM
 ) -> list[str] | None:
     """The most likely written form (canonical syllables) of query syllables as typed (`Quan`, `5`).
 
@@ -67,7 +67,9 @@ def restore_diacritics(
     names (see `_names`), which gain diacritics only as the sampled documents write them with a
     capital (`Ha Lan` → `Hà Lan`, while an unknown `Nguyen Van An` stays). None when nothing changes,
     or when the result is not e^`margin` times more likely than the text as typed (`an em` is two
-    common words as it stands). `docs`: how many documents to read for context."""
+    common words as it stands). `docs`: how many documents to read for context; with 0, only the
+    lexicon in memory is used (no term lookups, no stored text: a few milliseconds, for autocomplete).
+    `beam`: how many partial restorations the search keeps."""
     lex = lexicon(corpus.searcher.reader())
     canonical = [term_forms(s)[0] for s in typed]
     folded = [START, *(fold(s) for s in canonical), END]
@@ -79,13 +81,13 @@ def restore_diacritics(
         named = {form: p for form, p in candidates[i + 1].items() if form == canonical[i] or capitals[form]}
         candidates[i + 1] = named or {canonical[i]: 1.0}
     _add_questions(folded, written, totals)
-    evidence = _Evidence(folded, candidates, written, totals, lex, corpus)
-    score, best = _search(candidates, evidence)
+    evidence = _Evidence(folded, candidates, written, totals, lex, corpus if docs > 0 else None)
+    score, best = _search(candidates, evidence, beam)
     as_typed = [START, *canonical, END]
     if best == as_typed:
         return None
     typed_possible = all(form in options for form, options in zip(as_typed, candidates))
-    if typed_possible and score - _search([{form: 1.0} for form in as_typed], evidence)[0] < margin:
+    if typed_possible and score - _search([{form: 1.0} for form in as_typed], evidence, 1)[0] < margin:
         return None
     return best[1:-1]
 
@@ -203,13 +205,17 @@ class _Evidence:
     """Smoothed probabilities of written 1-, 2- and 3-grams given their folded forms (module docstring)."""
 
     def __init__(self, folded: list[str], candidates: list[dict[str, float]], written: dict[Gram, float],
-                 totals: dict[Gram, float], lex: Lexicon, corpus: Any):  # fmt: skip
+                 totals: dict[Gram, float], lex: Lexicon, corpus: Any | None):  # fmt: skip
+        """`corpus` None: count each folded pair's occurrences as its in-word ones (no term lookups)."""
         self.folded = folded
         self.candidates = candidates
         self.written = written
         self.totals = totals
         self.word_pairs = [lex.word_pairs.get(a + PAIR_JOINER + b, {}) for a, b in itertools.pairwise(folded)]
-        self.pair_counts = [_occurrences(corpus, a + PAIR_JOINER + b) for a, b in itertools.pairwise(folded)]
+        self.pair_counts = [
+            _occurrences(corpus, a + PAIR_JOINER + b) if corpus is not None else sum(pairs.values())
+            for (a, b), pairs in zip(itertools.pairwise(folded), self.word_pairs)
+        ]
 
     def single(self, i: int, form: str) -> float:
         share = self.candidates[i][form]
@@ -241,7 +247,7 @@ def _occurrences(corpus: Any, term: str) -> int:
     return int(sum(reader.frequency(field, term) for field in _FIELDS))
 
 
-def _search(candidates: list[dict[str, float]], evidence: _Evidence) -> tuple[float, list[str]]:
+def _search(candidates: list[dict[str, float]], evidence: _Evidence, width: int) -> tuple[float, list[str]]:
     """Beam search over the chain P(x) = Π P(x_i, x_i+1) / Π P(x_i), corrected by triples: the best
     sequence of candidates and its log probability."""
     # Each hypothesis: (log probability, forms so far, P of the last two singles, P of the last pair).
@@ -266,6 +272,6 @@ def _search(candidates: list[dict[str, float]], evidence: _Evidence) -> tuple[fl
             if hypothesis[1][-2:] not in kept:
                 kept.add(hypothesis[1][-2:])
                 beam.append(hypothesis)
-                if len(beam) == BEAM:
+                if len(beam) == width:
                     break
     return beam[0][0], list(beam[0][1])
