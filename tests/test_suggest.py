@@ -94,3 +94,15 @@ def test_typo_variants_fix_one_letter_in_long_syllables(make_index) -> None:
     assert typo_variants("truơng", corpus) == []  # a tone or letter shape is no typo either
     assert typo_variants("phô", corpus) == []  # under four letters: off
     assert typo_variants("K83913", corpus) == []  # codes and numbers: off
+
+
+def test_a_form_rare_in_the_index_is_restored_when_the_context_uses_it(make_index) -> None:
+    # Eight forms of `han` are more frequent than `hãn`; the one article on Genghis Khan decides.
+    common = "Hàn Quốc gia hạn thời hạn, chữ Hán, hân hoan, hẳn là vậy, thù hận, hắn ta hằn học."
+    index = make_index(
+        [{"id": f"c{i}", "body": common * 3} for i in range(5)]
+        + [{"id": "khan", "body": "Thành Cát Tư Hãn thống nhất các bộ lạc Mông Cổ năm 1206."}]
+    )
+    assert restore_diacritics(["Thanh", "Cat", "Tu", "Han", "thong", "nhat"], corpus_of(index)) == [
+        "thành", "cát", "tư", "hãn", "thống", "nhất",
+    ]  # fmt: skip
