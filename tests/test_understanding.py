@@ -8,15 +8,51 @@ from vnsearch import Index, QueryError
 from vnsearch.query import parse
 
 ARTICLES = [
-    {"id": "ubnd", "title": "UBND TP Thủ Đức phê duyệt kế hoạch sửa đường", "body": "UBND TP Thủ Đức vừa phê duyệt kế hoạch sửa chữa đường Võ Văn Ngân trong năm 2024."},
-    {"id": "uy-ban", "title": "Ủy ban nhân dân tỉnh Bình Dương họp phiên thường kỳ", "body": "Ủy ban nhân dân tỉnh Bình Dương họp phiên thường kỳ tháng 3, bàn kế hoạch đầu tư công."},
-    {"id": "tp-hcm", "title": "TP.HCM khánh thành tuyến metro số 1", "body": "Sáng 22/12, TP.HCM chính thức đưa tuyến metro số 1 vào khai thác thương mại."},
-    {"id": "tphcm", "title": "TPHCM mở thêm tuyến xe buýt điện", "body": "TPHCM vừa mở thêm hai tuyến xe buýt điện nối sân bay Tân Sơn Nhất."},
-    {"id": "thanh-pho", "title": "Thành phố Hồ Chí Minh đón 6 triệu khách quốc tế", "body": "Năm nay Thành phố Hồ Chí Minh đón hơn 6 triệu lượt khách quốc tế."},
-    {"id": "truong", "title": "Trường đại học công bố điểm chuẩn", "body": "Nhiều trường đại học công bố điểm chuẩn; trường top đầu tăng nhẹ, trường tốp giữa giữ nguyên, trường tư giảm."},
-    {"id": "truong-2", "title": "Trường chuyên tuyển sinh lớp 10", "body": "Các trường chuyên tại Hà Nội tuyển sinh lớp 10 theo hình thức thi viết, mỗi trường một đề riêng."},
-    {"id": "truong-3", "title": "Trường học an toàn mùa mưa bão", "body": "Nhiều trường học được gia cố trước mùa mưa bão; trường vùng cao được ưu tiên."},
-    {"id": "truong-ho", "title": "Ông Trương Văn Minh nhận giải thưởng", "body": "Ông Trương Văn Minh, kỹ sư cầu đường, nhận giải thưởng sáng tạo."},
+    {
+        "id": "ubnd",
+        "title": "UBND TP Thủ Đức phê duyệt kế hoạch sửa đường",
+        "body": "UBND TP Thủ Đức vừa phê duyệt kế hoạch sửa chữa đường Võ Văn Ngân trong năm 2024.",
+    },
+    {
+        "id": "uy-ban",
+        "title": "Ủy ban nhân dân tỉnh Bình Dương họp phiên thường kỳ",
+        "body": "Ủy ban nhân dân tỉnh Bình Dương họp phiên thường kỳ tháng 3, bàn kế hoạch đầu tư công.",
+    },
+    {
+        "id": "tp-hcm",
+        "title": "TP.HCM khánh thành tuyến metro số 1",
+        "body": "Sáng 22/12, TP.HCM chính thức đưa tuyến metro số 1 vào khai thác thương mại.",
+    },
+    {
+        "id": "tphcm",
+        "title": "TPHCM mở thêm tuyến xe buýt điện",
+        "body": "TPHCM vừa mở thêm hai tuyến xe buýt điện nối sân bay Tân Sơn Nhất.",
+    },
+    {
+        "id": "thanh-pho",
+        "title": "Thành phố Hồ Chí Minh đón 6 triệu khách quốc tế",
+        "body": "Năm nay Thành phố Hồ Chí Minh đón hơn 6 triệu lượt khách quốc tế.",
+    },
+    {
+        "id": "truong",
+        "title": "Trường đại học công bố điểm chuẩn",
+        "body": "Nhiều trường đại học công bố điểm chuẩn; trường top đầu tăng nhẹ, trường tốp giữa giữ nguyên, trường tư giảm.",
+    },
+    {
+        "id": "truong-2",
+        "title": "Trường chuyên tuyển sinh lớp 10",
+        "body": "Các trường chuyên tại Hà Nội tuyển sinh lớp 10 theo hình thức thi viết, mỗi trường một đề riêng.",
+    },
+    {
+        "id": "truong-3",
+        "title": "Trường học an toàn mùa mưa bão",
+        "body": "Nhiều trường học được gia cố trước mùa mưa bão; trường vùng cao được ưu tiên.",
+    },
+    {
+        "id": "truong-ho",
+        "title": "Ông Trương Văn Minh nhận giải thưởng",
+        "body": "Ông Trương Văn Minh, kỹ sư cầu đường, nhận giải thưởng sáng tạo.",
+    },
     {"id": "typo", "title": "Lỗi gõ trong bản tin", "body": "Bản tin ghi nhầm truogn thành một chữ khác."},
 ]
 
@@ -39,7 +75,9 @@ def test_an_abbreviation_finds_its_expansion_and_ranks_below_the_form_typed(news
     assert "ubnd" in ids(news, "uy ban nhan dan")
 
 
-@pytest.mark.parametrize(("query", "first"), [("TP.HCM", "tp-hcm"), ("TPHCM", "tphcm"), ("Thành phố Hồ Chí Minh", "thanh-pho")])
+@pytest.mark.parametrize(
+    ("query", "first"), [("TP.HCM", "tp-hcm"), ("TPHCM", "tphcm"), ("Thành phố Hồ Chí Minh", "thanh-pho")]
+)
 def test_every_spelling_of_ho_chi_minh_city_finds_all_three(news: Index, query: str, first: str) -> None:
     found = ids(news, query)
     assert found[0] == first
@@ -108,3 +146,9 @@ def test_suggest_completes_the_last_word(sample_index: Index) -> None:
 def test_suggest_refuses_bad_input_with_a_query_error(sample_index: Index, prefix: object, limit: int) -> None:
     with pytest.raises(QueryError):
         sample_index.suggest(prefix, limit=limit)  # type: ignore[arg-type]
+
+
+def test_an_index_never_written_suggests_nothing(tmp_path) -> None:
+    index = Index.create(tmp_path / "empty")
+    assert index.suggest("dan v") == []
+    assert index.search("dan van").suggestion is None

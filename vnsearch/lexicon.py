@@ -75,7 +75,8 @@ _lock = threading.Lock()
 
 def lexicon(reader: Any) -> Lexicon:
     """The Lexicon of a Whoosh reader's generation, built on first use and shared between threads."""
-    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    # A new index's reader has one leaf with no segment and no terms.
+    leaves = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment() is not None]
     key = tuple(leaf.segment().segment_id() for leaf in leaves)
     with _lock:
         if key in _cache:
