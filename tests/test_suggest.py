@@ -3,7 +3,7 @@ import time
 import pytest
 
 from vnsearch import Index
-from vnsearch.lexicon import lexicon
+from vnsearch.lexicon import lexicon, recent
 from vnsearch.ranking import Corpus
 from vnsearch.restore import restore_diacritics
 from vnsearch.schema import TEXT_FIELDS
@@ -106,3 +106,13 @@ def test_a_form_rare_in_the_index_is_restored_when_the_context_uses_it(make_inde
     assert restore_diacritics(["Thanh", "Cat", "Tu", "Han", "thong", "nhat"], corpus_of(index)) == [
         "thành", "cát", "tư", "hãn", "thống", "nhất",
     ]  # fmt: skip
+
+
+def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index) -> None:
+    index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
+    before = recent(corpus_of(index).searcher.reader())
+    index.add([{"id": "new", "body": "Trường mới khánh thành."}])
+    reader = corpus_of(index).searcher.reader()
+    assert recent(reader) is before  # an older generation's counts serve typo variants
+    assert typo_variants("truogn", corpus_of(index)) == ["truong"]
+    assert lexicon(reader) is not before and recent(reader) is lexicon(reader)

@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 
 from vnsearch import segment
 from vnsearch.analysis import PAIR_JOINER, WORD_JOINER, term_forms
-from vnsearch.lexicon import Lexicon, lexicon
+from vnsearch.lexicon import Lexicon, lexicon, recent
 from vnsearch.restore import restore_diacritics
 from vnsearch.text import fold, has_diacritics, normalize
 
@@ -139,11 +139,13 @@ def typo_variants(term: str, corpus: Any, limit: int = 3) -> list[str]:
     syllable, most frequent first: what `term` probably meant.
 
     Tones and letter shapes are not typos (folding already matches them), so the comparison is on
-    folded forms; syllables under four letters, and anything but letters (codes, numbers), get none."""
+    folded forms; syllables under four letters, and anything but letters (codes, numbers), get none.
+    Counts may come from an earlier generation of the index (`lexicon.recent`): searches call this,
+    and must not wait for the vocabulary to be read again after each commit."""
     folded = fold(term)
     if len(folded) < MIN_TYPO_LETTERS or not (folded.isascii() and folded.isalpha()):
         return []
-    lex = lexicon(corpus.searcher.reader())
+    lex = recent(corpus.searcher.reader())
     found = sorted(((lex.count(v), v) for v in _edits(folded) if v in lex.syllables and v.isalpha()), reverse=True)
     if not found:
         return []
