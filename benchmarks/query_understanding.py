@@ -136,6 +136,8 @@ def render(header: str, restored: dict[str, dict[str, float]], completion: dict[
         lines.append(f"| {name} | {row['exact']:.1%} | {row['syllables']:.1%} | {row['p50']:.1f} | {row['p95']:.1f} |")
     lines += [
         "",
+        "vnsearch's times are what `Results.suggestion` costs when it is read (searching does not compute it).",
+        "",
         f"Autocomplete: {completion['prefixes']:,} prefixes cut inside a word, {COMPLETIONS} proposals each: "
         f"p50 {completion['p50']:.1f} ms, p95 {completion['p95']:.1f} ms; the intended word (with its "
         f"diacritics) among the proposals for {completion['found']:.1%}.",

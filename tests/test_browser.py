@@ -76,7 +76,7 @@ def test_unaccented_query_finds_the_seed_article_highlighted(page: Page, sample_
         expect(first).to_have_attribute("data-id", SEED_ID)
         marks = {text.lower() for text in first.locator("mark").all_inner_texts()}
         assert {"quận 5", "dân vận"} <= marks
-        expect(page.locator("#note")).to_contain_text("Tìm không dấu")
+        expect(page.locator("#note")).to_contain_text("Có phải bạn muốn tìm: quận 5 dân vận")
         expect(page.locator("#status")).to_contain_text("kết quả")
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -87,6 +87,17 @@ def test_unaccented_query_finds_the_seed_article_highlighted(page: Page, sample_
         page.go_back()
         expect(first).to_have_attribute("data-id", SEED_ID)
         expect(page.locator("#prev")).to_be_disabled()
+
+        page.click("#suggestion")
+        expect(page.locator("#q")).to_have_value("quận 5 dân vận")
+        expect(page.locator("#note")).to_be_hidden()
+        expect(first).to_have_attribute("data-id", SEED_ID)
+
+
+def test_unaccented_query_without_a_suggestion_is_noted(page: Page, sample_index: Index) -> None:
+    with serving(create_app(sample_index.path)) as base:
+        page.goto(base + "/?q=an+em")
+        expect(page.locator("#note")).to_contain_text("Tìm không dấu")
 
 
 def test_telex_keystrokes_are_noted(page: Page, sample_index: Index) -> None:

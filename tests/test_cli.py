@@ -196,6 +196,7 @@ def test_search_prints_ranked_hits_with_snippets(sample: tuple[Path, Result]) ->
     first, second = found
     assert first.id == SEED_ID
     assert result.stdout == (
+        "Did you mean: quận 5 dân vận 2023\n"
         f"{found.total} documents matched; showing 1-2.\n"
         "\n"
         f" 1. {first.score:6.2f}  Chủ tịch HĐND Nguyễn Thị Lệ dự Hội nghị tổng kết công tác dân vận quận 5"
@@ -210,7 +211,7 @@ def test_search_prints_ranked_hits_with_snippets(sample: tuple[Path, Result]) ->
         f"    source: {second.fields['source']}\n"
     )
     page2 = run("search", query, "-n", "2", "--page", "2", "--index", path).stdout
-    assert page2.startswith(f"{found.total} documents matched; showing 3-4.\n\n 3. ")
+    assert page2.startswith(f"Did you mean: quận 5 dân vận 2023\n{found.total} documents matched; showing 3-4.\n\n 3. ")
 
 
 def test_search_colours_matches_on_a_terminal(sample: tuple[Path, Result]) -> None:
@@ -225,6 +226,24 @@ def test_search_says_which_form_was_searched(sample: tuple[Path, Result]) -> Non
     result = run("search", "daan vaanj", "-n", "1", "--index", sample[0])
     assert result.stdout.splitlines()[0] == "Searched for: dân vận  (rewritten from: daan vaanj)"
     assert "Searched for" not in run("search", "dân vận", "-n", "1", "--index", sample[0]).stdout
+    assert "Did you mean" not in result.stdout  # what was searched has its diacritics
+
+
+def test_search_proposes_the_query_with_diacritics(sample: tuple[Path, Result]) -> None:
+    result = run("search", "cong tac dan van", "-n", "1", "--index", sample[0])
+    assert result.stdout.splitlines()[0] == "Did you mean: công tác dân vận"
+    assert "Did you mean" not in run("search", "công tác dân vận", "-n", "1", "--index", sample[0]).stdout
+    found = json.loads(run("search", "cong tac dan van", "-n", "1", "--json", "--index", sample[0]).stdout)
+    assert found["suggestion"] == "công tác dân vận"
+
+
+def test_suggest_prints_completions_one_a_line(sample: tuple[Path, Result]) -> None:
+    result = run("suggest", "cong tac dan v", "-n", "3", "--index", sample[0])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == Index.open(sample[0]).suggest("cong tac dan v", limit=3)
+    assert "công tác dân vận" in result.stdout.splitlines()
+    assert run("suggest", "   ", "--index", sample[0]).stdout == ""
+    assert run("suggest", "dan", "-n", "0", "--index", sample[0]).exit_code == 2
 
 
 def test_search_without_hits(sample: tuple[Path, Result]) -> None:
@@ -244,7 +263,7 @@ def test_search_json_schema(sample: tuple[Path, Result]) -> None:
     result = run("search", "daan vaanj", "-n", "3", "--json", "--index", path)
     found = json.loads(result.stdout)
     assert found == Index.open(path).search("daan vaanj", limit=3).to_dict()
-    assert list(found) == ["query", "searched", "total", "hits"]
+    assert list(found) == ["query", "searched", "suggestion", "total", "hits"]
     assert (found["query"], found["searched"], len(found["hits"])) == ("daan vaanj", "dân vận", 3)
     hit = found["hits"][0]
     assert list(hit) == ["id", "score", "title", "date", "url", "category", "snippet", "fields"]
@@ -325,7 +344,7 @@ def test_demo_runs_the_quick_start(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     section = README.read_text(encoding="utf-8").split("## Command line")[1].split("\n## ")[0]
-    assert sorted(main.commands) == ["analyze", "check", "delete", "demo", "get", "index", "search", "serve", "stats"]
+    assert sorted(main.commands) == ["analyze", "check", "delete", "demo", "get", "index", "search", "serve", "stats", "suggest"]
     for name, command in main.commands.items():
         result = run(name, "--help")
         assert result.exit_code == 0

@@ -68,6 +68,7 @@ def test_search_without_diacritics_finds_the_seed_article_with_marked_words(read
         "quan 5 dan van", "quan 5 dan van", False, 3, 0,
     )  # fmt: skip
     assert len(data["hits"]) == 3 and data["total"] > 3 and data["took_ms"] >= 0
+    assert data["suggestion"] == "quận 5 dân vận"
     top = data["hits"][0]
     assert top["id"] == SEED_ID and top["date"].startswith("2024-01-12")
     snippet = top["snippet"]
@@ -88,9 +89,17 @@ def test_paging(reader: TestClient) -> None:
     assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in both["hits"]]
 
 
+def test_suggest_completes_the_last_word(reader: TestClient) -> None:
+    data = reader.get("/suggest", params={"q": "cong tac dan v", "limit": 5}).json()
+    assert data["query"] == "cong tac dan v" and "công tác dân vận" in data["suggestions"]
+    assert len(data["suggestions"]) <= 5
+    assert reader.get("/suggest", params={"q": ""}).json() == {"query": "", "suggestions": []}
+    assert reader.get("/suggest", params={"q": "dan", "limit": 0}).status_code == 422
+
+
 def test_telex_query_is_reported_as_searched(client: TestClient) -> None:
     data = client.get("/search", params={"q": "daan vaanj"}).json()
-    assert (data["searched"], data["rewritten"]) == ("dân vận", True)
+    assert (data["searched"], data["rewritten"], data["suggestion"]) == ("dân vận", True, None)
     assert {h["id"] for h in data["hits"]} == {"a1", "a3"}
 
 
@@ -126,8 +135,7 @@ def test_search_page(reader: TestClient) -> None:
 
 def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader: TestClient) -> None:
     paths = reader.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/health", "/stats", "/search", "/documents", "/documents/{doc_id}"}
-    assert "/suggest" not in paths  # Index.suggest does not exist yet
+    assert set(paths) == {"/health", "/stats", "/search", "/suggest", "/documents", "/documents/{doc_id}"}
     readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
     for path, operations in paths.items():
         for method in operations:

@@ -14,7 +14,7 @@ from vnsearch.server import create_app
 API_KEY = "schema-test-key"
 EXAMPLES = 40  # per operation and mode: enough to reach every 4xx path in a few seconds
 OPERATIONS = [
-    "GET /health", "GET /stats", "GET /search", "GET /documents/{doc_id}",
+    "GET /health", "GET /stats", "GET /search", "GET /suggest", "GET /documents/{doc_id}",
     "PUT /documents/{doc_id}", "DELETE /documents/{doc_id}", "POST /documents",
 ]  # fmt: skip
 

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from vnsearch import Index
-from vnsearch.lexicon import lexicon
+from vnsearch.lexicon import lexicon, recent
 from vnsearch.ranking import Corpus
 from vnsearch.restore import restore_diacritics
 from vnsearch.schema import TEXT_FIELDS
@@ -62,8 +62,11 @@ def test_pair_evidence_beats_the_most_frequent_syllable(make_index) -> None:
 
 
 def test_complete_finishes_the_last_word_with_its_diacritics(sample: Corpus) -> None:
-    assert "quận 5 dân vận" in complete("quan 5 dan v", sample)
-    assert complete("quan 5 dan vậ", sample)[0] == "quận 5 dân vận"
+    # The words before are restored from the lexicon alone (fast): `quan 5` needs documents to become
+    # `quận 5`, which only did_you_mean reads; `cong tac dan` is a known word pair.
+    assert "quan 5 dân vận" in complete("quan 5 dan v", sample)
+    assert complete("quan 5 dan vậ", sample)[0] == "quan 5 dân vận"
+    assert "công tác dân vận" in complete("cong tac dan v", sample)
     assert all(c.startswith("Hội ngh") for c in complete("Hội ngh", sample, limit=3))
     assert len(complete("t", sample, limit=4)) == 4
 
@@ -91,3 +94,25 @@ def test_typo_variants_fix_one_letter_in_long_syllables(make_index) -> None:
     assert typo_variants("truơng", corpus) == []  # a tone or letter shape is no typo either
     assert typo_variants("phô", corpus) == []  # under four letters: off
     assert typo_variants("K83913", corpus) == []  # codes and numbers: off
+
+
+def test_a_form_rare_in_the_index_is_restored_when_the_context_uses_it(make_index) -> None:
+    # Eight forms of `han` are more frequent than `hãn`; the one article on Genghis Khan decides.
+    common = "Hàn Quốc gia hạn thời hạn, chữ Hán, hân hoan, hẳn là vậy, thù hận, hắn ta hằn học."
+    index = make_index(
+        [{"id": f"c{i}", "body": common * 3} for i in range(5)]
+        + [{"id": "khan", "body": "Thành Cát Tư Hãn thống nhất các bộ lạc Mông Cổ năm 1206."}]
+    )
+    assert restore_diacritics(["Thanh", "Cat", "Tu", "Han", "thong", "nhat"], corpus_of(index)) == [
+        "thành", "cát", "tư", "hãn", "thống", "nhất",
+    ]  # fmt: skip
+
+
+def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index) -> None:
+    index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
+    before = recent(corpus_of(index).searcher.reader())
+    index.add([{"id": "new", "body": "Trường mới khánh thành."}])
+    reader = corpus_of(index).searcher.reader()
+    assert recent(reader) is before  # an older generation's counts serve typo variants
+    assert typo_variants("truogn", corpus_of(index)) == ["truong"]
+    assert lexicon(reader) is not before and recent(reader) is lexicon(reader)

@@ -19,7 +19,7 @@ from vnsearch import analyze as analyze_text
 from vnsearch import demo as vdemo
 from vnsearch import loaders
 from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
-from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, Hit, Index
+from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, MAX_SUGGESTIONS, Hit, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
 EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
@@ -241,7 +241,7 @@ class Progress:
 @index_option
 @click.option("-n", "--limit", default=10, type=click.IntRange(1, MAX_LIMIT), show_default=True, help="Hits per page.")
 @click.option("--page", default=1, type=click.IntRange(1), show_default=True, help="Which page of hits to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, total and hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, suggestion, total, hits.")
 @click.option("--fields", help="Comma-separated stored fields to show with each hit, e.g. url,category.")
 def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, fields: str | None) -> None:
     """Search the index and print ranked, highlighted hits.
@@ -252,6 +252,7 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
     offset = (page - 1) * limit
     with opened(index_path) as index:
         results = index.search(query, limit=limit, offset=offset)
+        suggestion = results.suggestion  # computed while the index is open
     if as_json:
         found = results.to_dict()
         if wanted is not None:
@@ -261,6 +262,8 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
         return
     if results.rewritten:
         click.echo(f"Searched for: {results.searched}  (rewritten from: {results.query})")
+    if suggestion is not None:
+        click.echo(f"Did you mean: {suggestion}")
     if not results:
         past = f"{n_documents(results.total)} matched; page {page} is past the last."
         click.echo(past if results.total else "No documents matched.")
@@ -283,6 +286,24 @@ def format_hit(rank: int, hit: Hit, fields: list[str]) -> str:
 def render(value: object) -> str:
     """A stored value as text: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@main.command()
+@click.argument("prefix")
+@index_option
+@click.option(
+    "-n", "--limit", default=10, type=click.IntRange(1, MAX_SUGGESTIONS), show_default=True, help="Completions to show."
+)
+def suggest(prefix: str, index_path: Path, limit: int) -> None:
+    """Complete the last word of a partial query.
+
+    Prints whole queries, most frequent completion first, one a line; diacritics are optional
+    (quan 5 dan v → quan 5 dân vận). Nothing is printed when there is nothing to complete.
+    """
+    with opened(index_path) as index:
+        completions = index.suggest(prefix, limit=limit)
+    for completion in completions:
+        click.echo(completion)
 
 
 @main.command()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, overload
 
@@ -36,10 +37,13 @@ from vnsearch.ranking import Corpus, rank
 from vnsearch.health import META_FILE
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.snippets import Snippet, make_snippet
+from vnsearch.suggest import complete, did_you_mean, typo_variants
+from vnsearch.text import has_diacritics
 
 DEFAULT_PATH = Path("indexes/default")
 DEFAULT_BATCH = 1000
 MAX_LIMIT = 1000
+MAX_SUGGESTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,23 @@ class Results(Sequence[Hit]):
     """One page of hits, in rank order, plus `total`: how many documents matched in all.
 
     `query` is the text as given; `searched` is the text actually searched, which differs when the
-    query was rewritten (e.g. Telex keystrokes decoded).
+    query was rewritten (Telex keystrokes decoded); `corrected_query` is that text, or None.
+    `suggestion` is a query to propose instead ("Did you mean"), computed on first access.
     """
 
-    def __init__(self, hits: list[Hit], total: int, query: str, searched: str | None = None):
+    def __init__(
+        self,
+        hits: list[Hit],
+        total: int,
+        query: str,
+        searched: str | None = None,
+        suggest: Callable[[str], str | None] | None = None,
+    ):
         self._hits = hits
         self.total = total
         self.query = query
         self.searched = query if searched is None else searched
+        self._suggest = suggest
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -100,11 +113,28 @@ class Results(Sequence[Hit]):
         """True when the searched text differs from the query as given."""
         return self.searched != self.query
 
+    @property
+    def corrected_query(self) -> str | None:
+        """The text searched instead of the query as given (Telex decoded), or None if it was searched as given."""
+        return self.searched if self.rewritten else None
+
+    @cached_property
+    def suggestion(self) -> str | None:
+        """The query with diacritics restored from the index's own text (`dan van` → `dân vận`), when
+        it was searched without any and the index makes one form clearly likelier; else None.
+
+        Computed on first access, from the index as the calling thread sees it, because it reads some
+        twenty documents: p50 57 ms, p95 128 ms on a 35,679-article index, as much as a search."""
+        if self._suggest is None or has_diacritics(self.searched):
+            return None
+        return self._suggest(self.searched)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service (computes `suggestion`)."""
         return {
             "query": self.query,
             "searched": self.searched,
+            "suggestion": self.suggestion,
             "total": self.total,
             "hits": [hit.to_dict() for hit in self._hits],
         }
@@ -249,10 +279,26 @@ class Index:
         searcher = self._current_searcher()
         corpus = self._corpus(searcher)
         searched, parsed = vq.understand(text, corpus)
-        ranked, total = rank(corpus, vq.build(parsed, corpus), offset + limit)
+        plan = vq.build(parsed, corpus, lambda term: typo_variants(term, corpus))
+        ranked, total = rank(corpus, plan, offset + limit)
         terms = parsed.highlight_terms() if snippets else None
         hits = [_hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked[offset:]]
-        return Results(hits, total, text, searched)
+        return Results(hits, total, text, searched, self._did_you_mean)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to `limit` whole queries completing the last word of `prefix`, most frequent first,
+        diacritics optional (`quan 5 dan v` → `quan 5 dân vận`, …); [] when there is nothing to complete.
+
+        The first call after a commit reads the index's vocabulary (seconds on a large index); after
+        that a completion takes milliseconds."""
+        vq.check(prefix)
+        if not 1 <= limit <= MAX_SUGGESTIONS:
+            raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}, got {limit}")
+        return complete(prefix, self._corpus(self._current_searcher()), limit)
+
+    def _did_you_mean(self, text: str) -> str | None:
+        """`Results.suggestion`, from this thread's searcher (Whoosh searchers are not shared)."""
+        return did_you_mean(text, self._corpus(self._current_searcher()))
 
     def stats(self) -> dict[str, Any]:
         """Documents, size on disk, last commit time and schema version."""

@@ -75,12 +75,27 @@ _lock = threading.Lock()
 
 def lexicon(reader: Any) -> Lexicon:
     """The Lexicon of a Whoosh reader's generation, built on first use and shared between threads."""
-    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    return _get(reader, stale=False)
+
+
+def recent(reader: Any) -> Lexicon:
+    """`lexicon(reader)` if it is built; else the one last used of an earlier generation of the same
+    index (sharing a segment with it); else built now. For uses that counts a few commits old serve as
+    well, so that they do not wait for a rebuild after every commit (seconds on a large index)."""
+    return _get(reader, stale=True)
+
+
+def _get(reader: Any, stale: bool) -> Lexicon:
+    # A new index's reader has one leaf with no segment and no terms.
+    leaves = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment() is not None]
     key = tuple(leaf.segment().segment_id() for leaf in leaves)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+        older = [k for k in reversed(_cache) if set(k) & set(key)] if stale else []
+        if older:
+            return _cache[older[0]]
         built = _build(_term_counts(leaves))
         _cache[key] = built
         if len(_cache) > CACHED_GENERATIONS:

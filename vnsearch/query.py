@@ -3,17 +3,23 @@
 `parse` turns the user's string into a `ParsedQuery` without touching the index; `build` turns that
 into a Whoosh query using the index's own statistics (which n-grams are known words, which syllables
 are so common that they should only count inside phrases).
+
+Free words are also searched in the forms the user did not type, always below the typed ones: the
+other forms of an abbreviation (`UBND` ↔ `ủy ban nhân dân`, from `vnsearch.abbreviations`), and the
+likely intended spelling of a long syllable the index hardly knows (`truogn` → `truong`).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from vnsearch import segment, telex
+from vnsearch import abbreviations, segment, telex
 from vnsearch._whoosh import query as wq
 from vnsearch.analysis import PAIR_JOINER, WORD_JOINER, term_forms
 from vnsearch.documents import keyword
@@ -28,6 +34,13 @@ WORD_BOOST = 0.75
 PAIR_BOOST = 1.0
 EXACT_BOOST = 0.3
 STOPWORD_WEIGHT = 0.15
+# Another form of an abbreviation weighs this share of the syllables it stands for, so a document
+# with the form typed ranks first.
+ABBREVIATION_WEIGHT = 0.5
+# A syllable in at most this many documents is checked for a one-letter typo; the variants found
+# weigh this share of it. Checking needs the index's lexicon (see vnsearch.suggest.typo_variants).
+TYPO_MAX_DOCS = 2
+TYPO_WEIGHT = 0.3
 
 # Function and question words: they still match, but weigh little when content words are present.
 STOPWORDS = frozenset(
@@ -72,6 +85,8 @@ class ParsedQuery:
     filters: list[wq.Query] = field(default_factory=list)
     # Syllables decoded from Telex/VNI keystrokes: canonical form → the form as typed, still searched.
     typed: dict[str, str] = field(default_factory=dict)
+    # Other forms of abbreviations among the free words: (how many free syllables, the other form).
+    alternatives: list[tuple[int, list[QueryTerm]]] = field(default_factory=list)
 
     def highlight_terms(self) -> dict[str, frozenset[str]]:
         """What snippets mark: folded form → the exact forms typed with diacritics (empty: any form).
@@ -80,6 +95,7 @@ class ParsedQuery:
         chosen = [t for _, words in self.phrases for t in words]
         content = [t for t in self.free if t.canonical not in STOPWORDS]
         chosen += content or self.free
+        chosen += [t for _, words in self.alternatives for t in words]
         marks: dict[str, set[str]] = {}
         for term in chosen:
             exact = marks.setdefault(term.folded, set())
@@ -93,6 +109,10 @@ class Statistics(Protocol):
 
     def doc_frequency(self, fieldname: str, text: str) -> int: ...
 
+    def postings(self, field: str, term: str) -> tuple[Any, Any, int]:
+        """(documents, frequencies, live document frequency): cached, as ranking reads them too."""
+        ...
+
 
 def terms_of(text: str) -> list[QueryTerm]:
     """Analyse query text the way documents are analysed, as syllables."""
@@ -102,14 +122,15 @@ def terms_of(text: str) -> list[QueryTerm]:
 
 def understand(text: str, stats: Statistics) -> tuple[str, ParsedQuery]:
     """Decode Telex/VNI keystrokes the index's vocabulary recognises, then parse: (searched, parsed)."""
-    _check(text)
+    check(text)
     searched, typed = telex.rewrite(text, lambda term: stats.doc_frequency("body", term))
     parsed = parse(searched)
     parsed.typed = typed
     return searched, parsed
 
 
-def _check(text: object) -> None:
+def check(text: object) -> None:
+    """Raise QueryError unless `text` is a string of at most MAX_QUERY_CHARS characters."""
     if not isinstance(text, str):
         raise QueryError(f"a query must be text, got {type(text).__name__}")
     if len(text) > MAX_QUERY_CHARS:
@@ -118,7 +139,7 @@ def _check(text: object) -> None:
 
 def parse(text: str) -> ParsedQuery:
     """Split `text` into its parts. Raises QueryError only for over-long queries and bad dates."""
-    _check(text)
+    check(text)
     if text.count('"') % 2:
         cut = text.rindex('"')
         text = text[:cut] + " " + text[cut + 1 :]
@@ -145,6 +166,10 @@ def parse(text: str) -> ParsedQuery:
             condition = _filter(name, value)
             parsed.filters.append(wq.Not(condition) if negated else condition)
     parsed.free = terms_of(" ".join(free_text))[:MAX_QUERY_SYLLABLES]
+    parsed.alternatives = [
+        (end - start, [QueryTerm(*term_forms(syllable)) for syllable in other])
+        for start, end, other in abbreviations.expand([t.folded for t in parsed.free])
+    ]
     return parsed
 
 
@@ -160,9 +185,14 @@ class Plan:
     needs_match: bool
 
 
-def build(parsed: ParsedQuery, stats: Statistics) -> Plan:
-    """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words."""
+def build(parsed: ParsedQuery, stats: Statistics, typos: Callable[[str], list[str]] | None = None) -> Plan:
+    """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words.
+
+    `typos(folded)`, if given, proposes the folded syllables a rare typed one probably meant."""
     clauses = _free_text(parsed.free, stats, parsed.typed)
+    clauses += [clause for span, terms in parsed.alternatives for clause in _alternative(span, terms)]
+    if typos is not None:
+        clauses += _typo_variants(parsed.free, stats, typos)
     for _, terms in parsed.phrases:
         clauses += [Clause(t.form, 1.0) for t in terms]
     content = [_phrase(terms, name) for name, terms in parsed.phrases]
@@ -194,6 +224,27 @@ def _free_text(terms: list[QueryTerm], stats: Statistics, typed: dict[str, str])
     for first, second in zip(terms, terms[1:]):
         if not {first.canonical, second.canonical} <= STOPWORDS:
             clauses.append(Clause(first.folded + PAIR_JOINER + second.folded, PAIR_BOOST))
+    return clauses
+
+
+def _alternative(span: int, terms: list[QueryTerm]) -> list[Clause]:
+    """Another form of `span` typed syllables: ABBREVIATION_WEIGHT of their weight, shared between its
+    adjacent pairs (so its syllables count only where they stand together), or its one syllable."""
+    folded = [t.folded for t in terms]
+    units = [first + PAIR_JOINER + second for first, second in itertools.pairwise(folded)] or folded
+    return [Clause(unit, ABBREVIATION_WEIGHT * span / len(units)) for unit in units]
+
+
+def _typo_variants(terms: list[QueryTerm], stats: Statistics, typos: Callable[[str], list[str]]) -> list[Clause]:
+    """The variants `typos` proposes for content syllables found in at most TYPO_MAX_DOCS documents.
+
+    Their postings, not their term infos, say how rare they are: ranking reads the same postings next,
+    so the check costs nothing (term info lookups cost ~1 ms per syllable on a 13-segment index)."""
+    clauses = []
+    for term in dict.fromkeys(terms):
+        known = stats.postings("body", term.folded)[2] + stats.postings("title", term.folded)[2]
+        if term.canonical not in STOPWORDS and known <= TYPO_MAX_DOCS:
+            clauses += [Clause(variant, TYPO_WEIGHT) for variant in typos(term.folded)]
     return clauses
 
 

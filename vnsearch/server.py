@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, S
 
 from vnsearch.documents import MAX_ID_CHARS, prepare
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
-from vnsearch.index import DEFAULT_PATH, AddResult, Index
+from vnsearch.index import DEFAULT_PATH, MAX_SUGGESTIONS, AddResult, Index
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
@@ -114,11 +114,19 @@ class SearchOut(BaseModel):
     query: str
     searched: str
     rewritten: bool
+    suggestion: str | None = Field(description="the query with diacritics restored, if it was typed without")
     total: int
     limit: int
     offset: int
     took_ms: float
     hits: list[HitOut]
+
+
+class SuggestOut(BaseModel):
+    """Whole queries completing the last word of `query`, most frequent first."""
+
+    query: str
+    suggestions: list[str]
 
 
 class AddOut(BaseModel):
@@ -263,15 +271,24 @@ def create_app(
             clauses.append(f"date:{date_from or ''}..{date_to or ''}")
         text = " ".join([*clauses, q]) if q else " ".join(clauses)
         started = time.perf_counter()
-        results = await read(lambda: index.search(text, limit=limit, offset=offset))
+        # to_dict computes the suggestion, which reads documents: in the reader thread too.
+        found = await read(lambda: index.search(text, limit=limit, offset=offset).to_dict())
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         return {
-            **results.to_dict(),
-            "rewritten": results.rewritten,
+            **found,
+            "rewritten": found["searched"] != found["query"],
             "limit": limit,
             "offset": offset,
             "took_ms": took_ms,
         }
+
+    @app.get("/suggest", response_model=SuggestOut, responses={400: {"model": ErrorOut}})
+    async def suggest(
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="a partial query")] = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
+    ) -> dict[str, Any]:
+        """Complete the last word of `q` (diacritics optional); the first call after a commit reads the vocabulary."""
+        return {"query": q, "suggestions": await read(lambda: index.suggest(q, limit=limit))}
 
     @app.get("/documents/{doc_id:path}", responses={404: {"model": ErrorOut}})
     async def get_document(doc_id: DocId) -> dict[str, Any]:
