@@ -112,9 +112,9 @@ def ingest(index_path: Path, journal: Journal, batch: int, batches: int | None =
 def _announce_commits(journal: Journal) -> None:
     """Make every Whoosh commit in this process write `commit` to the journal first."""
     from vnsearch._whoosh import writing
-    from vnsearch.index import _ParallelWriter
+    from vnsearch.writers import ParallelWriter
 
-    for cls in (writing.SegmentWriter, _ParallelWriter):
+    for cls in (writing.SegmentWriter, ParallelWriter):
         original = cls.__dict__["commit"]
 
         def commit(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import json
-import multiprocessing
-import os
 import shutil
-import signal
-import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
+from vnsearch import health
 from vnsearch import query as vq
 from vnsearch._whoosh import index as windex
-from vnsearch._whoosh import writing
-from vnsearch import health
 from vnsearch.documents import Prepared, prepare
 from vnsearch.errors import (
     DocumentError,
@@ -33,120 +24,19 @@ from vnsearch.errors import (
     StorageError,
     VnsearchError,
 )
-from vnsearch.ranking import Corpus, rank
 from vnsearch.health import META_FILE
+from vnsearch.ranking import Corpus, rank
+from vnsearch.results import AddResult, Hit, Results, make_hit, original
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
-from vnsearch.snippets import Snippet, make_snippet
 from vnsearch.suggest import complete, did_you_mean, typo_variants
-from vnsearch.text import has_diacritics
+from vnsearch.writers import ParallelWriter, abandon, workers_for
+
+__all__ = ["DEFAULT_BATCH", "DEFAULT_PATH", "MAX_LIMIT", "MAX_SUGGESTIONS", "AddResult", "Hit", "Index", "Results"]
 
 DEFAULT_PATH = Path("indexes/default")
 DEFAULT_BATCH = 1000
 MAX_LIMIT = 1000
 MAX_SUGGESTIONS = 50
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the stored article's main fields, its score and a marked snippet."""
-
-    id: str
-    score: float
-    title: str
-    snippet: Snippet
-    date: str | None = None
-    url: str | None = None
-    category: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
-        return {
-            "id": self.id,
-            "score": round(self.score, 4),
-            "title": self.title,
-            "date": self.date,
-            "url": self.url,
-            "category": self.category,
-            "snippet": {"text": self.snippet.text, "matches": [list(m) for m in self.snippet.matches]},
-            "fields": self.fields,
-        }
-
-
-class Results(Sequence[Hit]):
-    """One page of hits, in rank order, plus `total`: how many documents matched in all.
-
-    `query` is the text as given; `searched` is the text actually searched, which differs when the
-    query was rewritten (Telex keystrokes decoded); `corrected_query` is that text, or None.
-    `suggestion` is a query to propose instead ("Did you mean"), computed on first access.
-    """
-
-    def __init__(
-        self,
-        hits: list[Hit],
-        total: int,
-        query: str,
-        searched: str | None = None,
-        suggest: Callable[[str], str | None] | None = None,
-    ):
-        self._hits = hits
-        self.total = total
-        self.query = query
-        self.searched = query if searched is None else searched
-        self._suggest = suggest
-
-    @overload
-    def __getitem__(self, i: int) -> Hit: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Hit]: ...
-    def __getitem__(self, i: int | slice) -> Hit | list[Hit]:
-        return self._hits[i]
-
-    def __len__(self) -> int:
-        return len(self._hits)
-
-    def __repr__(self) -> str:
-        return f"<Results {self.query!r}: {len(self._hits)} of {self.total}>"
-
-    @property
-    def rewritten(self) -> bool:
-        """True when the searched text differs from the query as given."""
-        return self.searched != self.query
-
-    @property
-    def corrected_query(self) -> str | None:
-        """The text searched instead of the query as given (Telex decoded), or None if it was searched as given."""
-        return self.searched if self.rewritten else None
-
-    @cached_property
-    def suggestion(self) -> str | None:
-        """The query with diacritics restored from the index's own text (`dan van` → `dân vận`), when
-        it was searched without any and the index makes one form clearly likelier; else None.
-
-        Computed on first access, from the index as the calling thread sees it, because it reads some
-        twenty documents: p50 57 ms, p95 128 ms on a 35,679-article index, as much as a search."""
-        if self._suggest is None or has_diacritics(self.searched):
-            return None
-        return self._suggest(self.searched)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, shared by the CLI's --json and the HTTP service (computes `suggestion`)."""
-        return {
-            "query": self.query,
-            "searched": self.searched,
-            "suggestion": self.suggestion,
-            "total": self.total,
-            "hits": [hit.to_dict() for hit in self._hits],
-        }
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What `Index.add` did: documents new to the index, documents replaced, records skipped."""
-
-    added: int = 0
-    replaced: int = 0
-    skipped: int = 0
 
 
 class Index:
@@ -175,7 +65,7 @@ class Index:
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
         whoosh_index = windex.create_in(str(path), build_schema())
-        meta = {"schema_version": SCHEMA_VERSION, "created": dt.datetime.now(dt.timezone.utc).isoformat()}
+        meta = {"schema_version": SCHEMA_VERSION, "created": dt.datetime.now(dt.UTC).isoformat()}
         (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
         return cls(path, whoosh_index)
 
@@ -266,7 +156,7 @@ class Index:
     def get(self, doc_id: str) -> dict[str, Any] | None:
         """The document as it was added (all its fields), or None."""
         stored = self._current_searcher().document(id=str(doc_id))
-        return None if stored is None else _original(stored)
+        return None if stored is None else original(stored)
 
     def search(self, text: str, limit: int = 10, offset: int = 0, *, snippets: bool = True) -> Results:
         """Rank documents for `text` (see the query language in the README); one page of hits.
@@ -282,7 +172,7 @@ class Index:
         plan = vq.build(parsed, corpus, lambda term: typo_variants(term, corpus))
         ranked, total = rank(corpus, plan, offset + limit)
         terms = parsed.highlight_terms() if snippets else None
-        hits = [_hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked[offset:]]
+        hits = [make_hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked[offset:]]
         return Results(hits, total, text, searched, self._did_you_mean)
 
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
@@ -309,7 +199,7 @@ class Index:
             "path": str(self.path),
             "documents": len(self),
             "size_bytes": sum(p.stat().st_size for p in files),
-            "last_commit": None if last is None else dt.datetime.fromtimestamp(last, dt.timezone.utc).isoformat(),
+            "last_commit": None if last is None else dt.datetime.fromtimestamp(last, dt.UTC).isoformat(),
             "schema_version": SCHEMA_VERSION,
         }
 
@@ -348,7 +238,7 @@ class Index:
     def _writer(self, workers: int = 1) -> Any:
         try:
             if workers > 1:
-                return _ParallelWriter(self._ix, workers, self.timeout)
+                return ParallelWriter(self._ix, workers, self.timeout)
             return self._ix.writer(timeout=self.timeout)
         except windex.LockError:
             waited = f" (waited {self.timeout:g} s)" if self.timeout else ""
@@ -371,16 +261,16 @@ class Index:
                 yield writer
                 writer.commit()
             except OSError as error:
-                _abandon(writer)
+                abandon(writer)
                 raise self._storage_error(error) from error
             except BaseException:
-                _abandon(writer)
+                abandon(writer)
                 raise
 
     def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
         """Write and commit one batch; returns (added, replaced)."""
         docs = list(docs)
-        with self._writing(_workers_for(len(docs))) as writer:
+        with self._writing(workers_for(len(docs))) as writer:
             # Whoosh's update_document opens a searcher over every segment per document: one will do.
             with writer.searcher() as searcher:
                 old = [searcher.document_number(id=doc.id) for doc in docs]
@@ -391,140 +281,3 @@ class Index:
                 writer.add_document(**doc.fields)
         replaced = sum(docnum is not None for docnum in old)
         return len(docs) - replaced, replaced
-
-
-# Below this many documents per worker, starting a process (~0.2 s with the segmenter's model) costs
-# more than it saves, and each worker adds a segment that later commits merge.
-_DOCS_PER_WORKER = 50
-_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-
-
-def _workers_for(count: int) -> int:
-    """How many processes should index a batch of `count` documents (1: this one)."""
-    # Forked workers inherit everything they need; with spawn, every script that adds documents
-    # would need an `if __name__ == "__main__"` guard, so other platforms index in one process.
-    if not sys.platform.startswith("linux"):
-        return 1
-    return max(1, min(len(os.sched_getaffinity(0)), count // _DOCS_PER_WORKER))
-
-
-class _ParallelWriter(writing.SegmentWriter):
-    """A Whoosh writer whose added documents are analysed and written by worker processes.
-
-    Whoosh indexes in pure Python, one core per process. At commit, each worker writes a consecutive
-    share of the batch as a new segment, while this process merges small old segments; the commit then
-    lists them all. Whoosh's own MpWriter does the same but silently drops the documents of a worker
-    that fails.
-    """
-
-    def __init__(self, ix: windex.Index, workers: int, timeout: float):
-        super().__init__(ix, timeout=timeout)
-        self._workers = workers
-        self._pending: list[dict[str, Any]] = []
-
-    def add_document(self, **fields: Any) -> None:
-        self._pending.append(fields)
-
-    def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
-        self._check_state()
-        try:
-            context = multiprocessing.get_context("fork")
-            lock_fd = getattr(self.writelock, "fd", None)
-            with ProcessPoolExecutor(
-                self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
-            ) as pool:
-                parts = [
-                    pool.submit(_index_part, self.storage.folder, self.indexname, part)
-                    for part in _split(self._pending, self._workers)
-                ]
-                segments = self._merge_segments(mergetype, optimize, merge)
-                segments += [part.result() for part in parts]
-        except BaseException:
-            self.cancel()
-            raise
-        if self._added:
-            segments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(segments)
-        self._finish()
-
-
-def _bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
-    """In a worker: die with the writer process, and drop the copy of its lock that fork gave us.
-
-    Whoosh's write lock is an flock on an open file, shared by every process that inherits the file
-    descriptor. A worker left behind by a writer killed with SIGKILL would otherwise wait for work
-    forever and keep the index locked."""
-    if lock_fd is not None:
-        os.close(lock_fd)  # closing a copy does not unlock; the writer's descriptor still holds the lock
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != writer_pid:  # the writer died before prctl took effect
-        os._exit(1)
-
-
-def _abandon(writer: Any) -> None:
-    """Drop a failed writer's uncommitted work and release its lock, even if cleanup itself fails."""
-    if writer.is_closed:
-        return
-    try:
-        writer.cancel()
-    except Exception:
-        writer._tempstorage.destroy()
-        if writer.writelock:
-            writer.writelock.release()
-        writer.is_closed = True
-
-
-def _index_part(folder: str, indexname: str, docs: list[dict[str, Any]]) -> Any:
-    """In a worker: write `docs` as a new segment of the index in `folder` and return the segment."""
-    writer = writing.SegmentWriter(windex.open_dir(folder, indexname), _lk=False)
-    for fields in docs:
-        writer.add_document(**fields)
-    # Not _finish(): the temporary folder is the parent writer's too, and it removes it.
-    return writer._finalize_segment()
-
-
-def _split(docs: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
-    """`docs` cut into `parts` consecutive runs of about equal text length, so workers finish together."""
-    sizes = [1 + sum(len(value) for value in doc.values() if isinstance(value, str)) for doc in docs]
-    total = sum(sizes)
-    runs: list[list[dict[str, Any]]] = []
-    start = done = 0
-    for i, size in enumerate(sizes):
-        done += size
-        if len(runs) < parts - 1 and done * parts >= total * (len(runs) + 1):
-            runs.append(docs[start : i + 1])
-            start = i + 1
-    runs.append(docs[start:])
-    return [run for run in runs if run]
-
-
-def _original(stored: Mapping[str, Any]) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": stored["id"]}
-    for name in ("title", "body"):
-        if name in stored:
-            doc[name] = stored[name]
-    doc.update(stored.get("extra") or {})
-    return doc
-
-
-def _hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]] | None) -> Hit:
-    doc = _original(stored)
-    text = doc.get("body") or doc.get("title") or ""
-    return Hit(
-        id=doc["id"],
-        score=score,
-        title=doc.get("title", ""),
-        snippet=Snippet("", ()) if terms is None else make_snippet(text, terms),
-        date=_text_or_none(doc.get("date")),
-        url=_text_or_none(doc.get("url")),
-        category=_text_or_none(doc.get("category")),
-        fields=doc,
-    )
-
-
-def _text_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-

@@ -1,0 +1,121 @@
+"""Writing batches: the two-process writer behind `Index.add`, and releasing a writer that failed."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from vnsearch._whoosh import index as windex
+from vnsearch._whoosh import writing
+
+# Below this many documents per worker, starting a process (~0.2 s with the segmenter's model) costs
+# more than it saves, and each worker adds a segment that later commits merge.
+_DOCS_PER_WORKER = 50
+_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+def workers_for(count: int) -> int:
+    """How many processes should index a batch of `count` documents (1: this one)."""
+    # Forked workers inherit everything they need; with spawn, every script that adds documents
+    # would need an `if __name__ == "__main__"` guard, so other platforms index in one process.
+    if not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), count // _DOCS_PER_WORKER))
+
+
+class ParallelWriter(writing.SegmentWriter):
+    """A Whoosh writer whose added documents are analysed and written by worker processes.
+
+    Whoosh indexes in pure Python, one core per process. At commit, each worker writes a consecutive
+    share of the batch as a new segment, while this process merges small old segments; the commit then
+    lists them all. Whoosh's own MpWriter does the same but silently drops the documents of a worker
+    that fails.
+    """
+
+    def __init__(self, ix: windex.Index, workers: int, timeout: float):
+        super().__init__(ix, timeout=timeout)
+        self._workers = workers
+        self._pending: list[dict[str, Any]] = []
+
+    def add_document(self, **fields: Any) -> None:
+        self._pending.append(fields)
+
+    def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
+        self._check_state()
+        try:
+            context = multiprocessing.get_context("fork")
+            lock_fd = getattr(self.writelock, "fd", None)
+            with ProcessPoolExecutor(
+                self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
+            ) as pool:
+                parts = [
+                    pool.submit(_index_part, self.storage.folder, self.indexname, part)
+                    for part in _split(self._pending, self._workers)
+                ]
+                segments = self._merge_segments(mergetype, optimize, merge)
+                segments += [part.result() for part in parts]
+        except BaseException:
+            self.cancel()
+            raise
+        if self._added:
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(segments)
+        self._finish()
+
+
+def _bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
+    """In a worker: die with the writer process, and drop the copy of its lock that fork gave us.
+
+    Whoosh's write lock is an flock on an open file, shared by every process that inherits the file
+    descriptor. A worker left behind by a writer killed with SIGKILL would otherwise wait for work
+    forever and keep the index locked."""
+    if lock_fd is not None:
+        os.close(lock_fd)  # closing a copy does not unlock; the writer's descriptor still holds the lock
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != writer_pid:  # the writer died before prctl took effect
+        os._exit(1)
+
+
+def abandon(writer: Any) -> None:
+    """Drop a failed writer's uncommitted work and release its lock, even if cleanup itself fails."""
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        writer._tempstorage.destroy()
+        if writer.writelock:
+            writer.writelock.release()
+        writer.is_closed = True
+
+
+def _index_part(folder: str, indexname: str, docs: list[dict[str, Any]]) -> Any:
+    """In a worker: write `docs` as a new segment of the index in `folder` and return the segment."""
+    writer = writing.SegmentWriter(windex.open_dir(folder, indexname), _lk=False)
+    for fields in docs:
+        writer.add_document(**fields)
+    # Not _finish(): the temporary folder is the parent writer's too, and it removes it.
+    return writer._finalize_segment()
+
+
+def _split(docs: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
+    """`docs` cut into `parts` consecutive runs of about equal text length, so workers finish together."""
+    sizes = [1 + sum(len(value) for value in doc.values() if isinstance(value, str)) for doc in docs]
+    total = sum(sizes)
+    runs: list[list[dict[str, Any]]] = []
+    start = done = 0
+    for i, size in enumerate(sizes):
+        done += size
+        if len(runs) < parts - 1 and done * parts >= total * (len(runs) + 1):
+            runs.append(docs[start : i + 1])
+            start = i + 1
+    runs.append(docs[start:])
+    return [run for run in runs if run]
