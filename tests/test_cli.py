@@ -295,6 +295,7 @@ def test_stats_prints_what_the_index_reports(sample: tuple[Path, Result]) -> Non
     assert run("stats", "--index", sample[0]).stdout == (
         f"path:           {sample[0]}\n"
         "documents:      241\n"
+        f"terms:          {numbers['terms']:,}\n"
         f"size bytes:     {numbers['size_bytes']:,}\n"
         f"last commit:    {numbers['last_commit']}\n"
         f"schema version: {numbers['schema_version']}\n"

@@ -23,6 +23,15 @@ def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
     assert len(Index.create(tmp_path / "ix", overwrite=True)) == 0
 
 
+def test_stats_count_documents_and_terms(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": "a", "title": "Hà Nội", "body": "dân vận"}])
+    stats = index.stats()
+    # title: hà ha nội noi, the pair "ha noi", the word hà_nội ha_noi; body likewise; and the id
+    assert (stats["documents"], stats["terms"], stats["schema_version"]) == (1, 15, 2)
+    assert stats["size_bytes"] > 0 and stats["last_commit"]
+
+
 def test_create_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("giữ lại", encoding="utf-8")
     with pytest.raises(IndexExists, match="not a vnsearch index"):

@@ -340,9 +340,9 @@ def delete(ids: tuple[str, ...], index_path: Path) -> None:
 @main.command()
 @index_option
 def stats(index_path: Path) -> None:
-    """Show document count, size and last commit.
+    """Show document and term counts, size and last commit.
 
-    Prints what Index.stats() returns: path, documents, size on disk in bytes, time of the last
+    Prints what Index.stats() returns: path, documents, index terms, size on disk in bytes, time of the last
     commit (UTC) and the schema version.
     """
     with opened(index_path) as index:
