@@ -13,7 +13,7 @@ from itertools import islice, takewhile
 
 from vnsearch import segment
 from vnsearch.analysis import term_forms
-from vnsearch.text import fold_aligned, normalize
+from vnsearch.text import accent_pattern, normalize
 
 WIDTH = 240
 CONTEXT = 60
@@ -62,14 +62,10 @@ def find_matches(text: str, terms: Mapping[str, frozenset[str]]) -> list[tuple[i
 
 
 def _candidates(normal: str, terms: Mapping[str, frozenset[str]]) -> Iterator[segment.Span]:
-    """Syllables of `normal` that may fold to one of `terms`: found by one regex over the folded text
-    where folding keeps offsets (the usual case), else by walking every syllable."""
-    folded_text = fold_aligned(normal)
-    if folded_text is None:
-        yield from segment.syllables(normal)
-        return
-    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    for match in re.finditer(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", folded_text):
+    """Syllables of `normal` that may fold to one of `terms`, found by one regex that accepts any
+    diacritics on each letter (folding the whole text first would cost more than the search)."""
+    alternatives = "|".join(accent_pattern(t) for t in sorted(terms, key=len, reverse=True))
+    for match in re.finditer(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", normal, re.IGNORECASE):
         whole = segment.token_at(normal, match.start())
         if whole is not None and whole[2] == match.end():
             yield whole

@@ -6,6 +6,7 @@ the user stored, whatever form (NFD, old-style tones, U+00D0) they arrived in.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from unidecode import unidecode
@@ -50,7 +51,8 @@ def normalize(text: str) -> tuple[str, OffsetMap | None]:
     exactly one such cluster of the input.
     """
     if unicodedata.is_normalized("NFC", text):
-        return text.translate(_LOOKALIKES), None
+        # The check is much cheaper than translating every character of a long text.
+        return (text.translate(_LOOKALIKES) if "\u00d0" in text or "\u00f0" in text else text), None
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -130,6 +132,22 @@ def fold_aligned(text: str) -> str | None:
     change the length (so offsets into the result are offsets into `text`)."""
     folded = text.lower().translate(_FOLD_TABLE)
     return folded if len(folded) == len(text) else None
+
+
+def accent_pattern(folded: str) -> str:
+    """A regex source matching `folded` (lowercase, unaccented) written with any Vietnamese
+    diacritics, e.g. `dan` → `[dđ][aàáảãạăằắẳẵặâầấẩẫậ]n`; compile it with re.IGNORECASE."""
+    return "".join(_LETTER_CLASSES.get(char) or re.escape(char) for char in folded)
+
+
+def _letter_classes() -> dict[str, str]:
+    variants: dict[str, str] = {}
+    for code, base in _FOLD_TABLE.items():
+        variants[base] = variants.get(base, base) + chr(code)
+    return {base: f"[{chars}]" for base, chars in variants.items()}
+
+
+_LETTER_CLASSES = _letter_classes()
 
 
 def has_diacritics(text: str) -> bool:
