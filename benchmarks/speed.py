@@ -104,10 +104,12 @@ def engine(name: str) -> Any:
 
 # Cold start: the shortest program that answers one query from a built index, per engine, as (import,
 # open and search). PATH, QUERY (as typed) and CLEAN (for the peers' query syntax) are set before it.
+# `import vnsearch` alone loads almost nothing (its names load on first use), so the import timed is
+# `from vnsearch import Index`, which loads what a search needs.
 COLD = {
     "vnsearch": (
-        "import vnsearch",
-        "hits = [h.id for h in vnsearch.Index.open(PATH).search(QUERY, limit=10)]",
+        "from vnsearch import Index",
+        "hits = [h.id for h in Index.open(PATH).search(QUERY, limit=10)]",
     ),
     "whoosh-standard": (
         "import warnings\nwarnings.simplefilter('ignore', SyntaxWarning)\nfrom whoosh import index, qparser",
@@ -372,7 +374,7 @@ def targets(results: dict[str, Any]) -> str:
         ("segmentation ≥ 3× pyvi", results["segment"]["vnsearch"] / results["segment"]["pyvi"], 3, "{:.2f}×", False),
         ("peak RSS < 1.5 GB", _built(results, "vnsearch", "rss", 1e9), 1.5, "{:.2f} GB", True),
         ("p95, 1–4 words < 50 ms", 1000 * pct(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
-        ("import vnsearch < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
+        ("from vnsearch import Index < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
         ("first result < 2 s", results["cold"]["vnsearch"]["first"], 2, "{:.2f} s", True),
         ("add 100 + commit < 5 s", results["add"]["vnsearch"]["add"], 5, "{:.2f} s", True),
     ]

@@ -19,6 +19,15 @@ def test_import_does_not_load_pyvi() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_import_loads_the_engine_only_when_a_name_is_used() -> None:
+    code = (
+        "import sys, vnsearch; heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'whoosh'});"
+        "before = heavy(); vnsearch.Index; print(before, heavy(), 'Index' in dir(vnsearch))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] ['numpy', 'whoosh'] True"
+
+
 def test_searching_an_existing_index_does_not_load_pyvi(tmp_path) -> None:
     vnsearch.Index.create(tmp_path / "ix").add([{"id": "1", "body": "công tác dân vận"}])
     code = (

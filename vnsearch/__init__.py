@@ -7,7 +7,11 @@
         print(hit.id, hit.score, hit.snippet)
 """
 
-from vnsearch.analysis import Token, analyze
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from vnsearch.errors import (
     DocumentError,
     IndexExists,
@@ -17,10 +21,39 @@ from vnsearch.errors import (
     StorageError,
     VnsearchError,
 )
-from vnsearch.index import AddResult, Hit, Index, Results
-from vnsearch.snippets import Snippet
+
+if TYPE_CHECKING:
+    from vnsearch.analysis import Token, analyze
+    from vnsearch.index import Index
+    from vnsearch.results import AddResult, Hit, Results
+    from vnsearch.snippets import Snippet
 
 __version__ = "0.1.0"
+
+# Loaded on first use, so that `import vnsearch` (and the CLI's --help) does not pay for numpy and
+# Whoosh; `from vnsearch import Index` loads them.
+_LAZY = {
+    "AddResult": "vnsearch.results",
+    "Hit": "vnsearch.results",
+    "Index": "vnsearch.index",
+    "Results": "vnsearch.results",
+    "Snippet": "vnsearch.snippets",
+    "Token": "vnsearch.analysis",
+    "analyze": "vnsearch.analysis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vnsearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "AddResult",
