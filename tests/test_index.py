@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vnsearch._whoosh import writing
+from vnsearch.writers import MERGE_FACTOR
 from vnsearch import DocumentError, Index, IndexExists, IndexLocked, IndexNotFound
 
 ARTICLES = [
@@ -140,6 +141,23 @@ def test_failed_commit_releases_the_lock_and_keeps_the_last_commit(tmp_path: Pat
 
 def _disk_full(*args: object) -> None:
     raise OSError(28, "No space left on device")
+
+
+def test_small_commits_merge_among_themselves_and_leave_large_segments_alone(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": f"lon-{i}", "title": "Giá vàng", "body": f"Giá vàng hôm nay, bản tin {i}."} for i in range(30)], batch_size=30)
+
+    def segments() -> list[tuple[str, int]]:
+        toc = index._ix._read_toc()
+        return sorted((s.segment_id(), s.doc_count_all()) for s in toc.segments)
+
+    (large,) = segments()
+    for i in range(MERGE_FACTOR):
+        index.add([{"id": f"nho-{i}", "title": "Dân vận", "body": f"Công tác dân vận số {i}."}])
+        assert large in segments() and len(segments()) == i + 2
+    index.add([{"id": "nho-cuoi", "title": "Dân vận", "body": "Công tác dân vận cuối."}])
+    assert large in segments() and len(segments()) == 2  # ten one-document segments and the new one became one
+    assert len(index) == 31 + MERGE_FACTOR and index.search("dân vận").total == MERGE_FACTOR + 1
 
 
 def test_second_writer_gets_index_locked(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from vnsearch.ranking import Corpus, rank
 from vnsearch.results import AddResult, Hit, Results, make_hit, original
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.suggest import complete, did_you_mean, typo_variants
-from vnsearch.writers import ParallelWriter, abandon, workers_for
+from vnsearch.writers import ParallelWriter, abandon, tiered_merge, workers_for
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_PATH", "MAX_LIMIT", "MAX_SUGGESTIONS", "AddResult", "Hit", "Index", "Results"]
 
@@ -263,7 +263,7 @@ class Index:
             writer = self._writer(workers)
             try:
                 yield writer
-                writer.commit()
+                writer.commit(mergetype=tiered_merge)
             except OSError as error:
                 abandon(writer)
                 raise self._storage_error(error) from error

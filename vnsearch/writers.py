@@ -8,10 +8,16 @@ import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from collections import defaultdict
 from typing import Any
 
 from vnsearch._whoosh import index as windex
-from vnsearch._whoosh import writing
+from vnsearch._whoosh import SegmentReader, writing
+
+# A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
+# holds this many, so each document is rewritten about once per tier, and a commit never rewrites the
+# large segments of a big index just to add a few documents.
+MERGE_FACTOR = 10
 
 # Below this many documents per worker, starting a process (~0.2 s with the segmenter's model) costs
 # more than it saves, and each worker adds a segment that later commits merge.
@@ -68,6 +74,25 @@ class ParallelWriter(writing.SegmentWriter):
             self._close_segment()
         self._commit_toc(segments)
         self._finish()
+
+
+def tiered_merge(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy: fold every tier holding MERGE_FACTOR segments or more into `writer`'s new
+    segment and keep the rest. Whoosh's default (MERGE_SMALL) can merge a whole large index in a
+    commit of 100 documents: ten minutes on 35,000 articles."""
+    tiers: dict[int, list[Any]] = defaultdict(list)
+    for segment in segments:
+        tiers[len(str(max(segment.doc_count_all(), 1)))].append(segment)
+    kept = []
+    for tier in tiers.values():
+        if len(tier) < MERGE_FACTOR:
+            kept += tier
+            continue
+        for segment in tier:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+    return kept
 
 
 def _bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
