@@ -73,6 +73,15 @@ def test_unknown_fields_are_stored_and_returned(tmp_path: Path) -> None:
     assert (hit.id, hit.date, hit.category, hit.fields["author"]) == ("a2", "2017-02-06", "Kinh tế", "Minh Tòng")
 
 
+def test_null_fields_come_back_as_given(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    doc = {"id": "n1", "title": None, "body": None, "date": None, "tags": None, "author": None}
+    index.add([doc, {"id": "n2", "title": None, "body": "Tin nhanh"}])
+    assert index.get("n1") == doc
+    assert index.get("n2") == {"id": "n2", "title": None, "body": "Tin nhanh"}
+    assert [(hit.id, hit.title) for hit in index.search("tin")] == [("n2", "")]
+
+
 def test_add_streams_and_commits_in_batches(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
     seen_committed = []

@@ -347,15 +347,16 @@ def test_missing_index_fails_at_startup(tmp_path: Path) -> None:
 # The real server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def live_server(index_path: Path, tmp_path: Path) -> Iterator[str]:
+    """`vnsearch.server.run` over ARTICLES in a child process, writable with KEY; yields its base URL.
 
-
-def test_real_server_over_http(index_path: Path, tmp_path: Path) -> None:
+    Its read timeout is cut to READ_TIMEOUT so that slow clients are dropped within the test's patience."""
     port = _free_port()
-    code = f"from vnsearch.server import run; run({str(index_path)!r}, port={port})"
+    code = (
+        "import vnsearch.server as server; "
+        f"server.READ_TIMEOUT_SECONDS = {READ_TIMEOUT}; server.run({str(index_path)!r}, port={port})"
+    )
     env = {**os.environ, "VNSEARCH_API_KEY": KEY}
     log = tmp_path / "server.log"
     with log.open("wb") as out:
@@ -365,22 +366,140 @@ def test_real_server_over_http(index_path: Path, tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx.get(f"{base}/health")
+                httpx.get(f"{base}/health")
                 break
             except httpx.ConnectError:
                 assert server.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
                 time.sleep(0.1)
-        assert health.json() == {"status": "ok", "documents": len(ARTICLES), "writable": True}
-        put = httpx.put(
-            f"{base}/documents/h1", json={"title": "Cầu Long Biên", "body": "Cây cầu thép ở Hà Nội."}, headers=AUTH
-        )
-        assert put.status_code == 201
-        hits = httpx.get(f"{base}/search", params={"q": "cau long bien"}).json()["hits"]
-        assert hits[0]["id"] == "h1" and hits[0]["title"] == "Cầu Long Biên"
-        assert httpx.get(f"{base}/").headers["content-type"] == "text/html; charset=utf-8"
+        yield base
+        assert server.poll() is None, log.read_text(encoding="utf-8")
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=PATIENCE)
+        except subprocess.TimeoutExpired:
+            server.kill()  # a shutdown stuck on open connections must not outlive the test
+            raise
+    assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_real_server_over_http(live_server: str) -> None:
+    health = httpx.get(f"{live_server}/health")
+    assert health.json() == {"status": "ok", "documents": len(ARTICLES), "writable": True}
+    doc = {"title": "Cầu Long Biên", "body": "Cây cầu thép ở Hà Nội."}
+    put = httpx.put(f"{live_server}/documents/h1", json=doc, headers=AUTH)
+    assert put.status_code == 201
+    hits = httpx.get(f"{live_server}/search", params={"q": "cau long bien"}).json()["hits"]
+    assert hits[0]["id"] == "h1" and hits[0]["title"] == "Cầu Long Biên"
+    assert httpx.get(f"{live_server}/").headers["content-type"] == "text/html; charset=utf-8"
+    assert httpx.put(f"{live_server}/documents/h1", json={"title": "x"}).status_code == 401
+    assert httpx.get(f"{live_server}/documents/h1").json() == {"id": "h1", **doc}
+
+
+# Slow and oversized requests against the real server: the timeouts and limits live in uvicorn's
+# protocol, which the in-process client skips. PATIENCE bounds every wait so a regression fails, not hangs.
+
+READ_TIMEOUT = 1.0
+PATIENCE = 10.0
+
+
+def _connect(base: str) -> socket.socket:
+    """A raw connection to the server at `base`, whose reads give up after PATIENCE seconds."""
+    url = httpx.URL(base)
+    return socket.create_connection((url.host, url.port), timeout=PATIENCE)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """All the server sends until it closes the connection (b"" if it closes without answering)."""
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass  # closed with our unread bytes in its buffer: what it sent before may be lost
+    return received
+
+
+def _request_head(method: str, path: str, headers: dict[str, str]) -> bytes:
+    """An HTTP/1.1 request line and headers, up to and including the blank line."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_slow_loris_connections_are_dropped_and_never_block_other_clients(live_server: str) -> None:
+    head = _request_head("PUT", "/documents/a1", {**AUTH, "Content-Type": "application/json", "Content-Length": "2"})
+    silent = [_connect(live_server) for _ in range(3)]  # connect and never send a byte
+    dribbling = [_connect(live_server) for _ in range(5)]
+    started = time.monotonic()
+    sent = 0
+    with httpx.Client(base_url=live_server, timeout=PATIENCE) as client:
+        # One byte per connection every 0.1 s: the head is never complete, but bytes keep coming.
+        while time.monotonic() - started < 3 * READ_TIMEOUT:
+            for sock in dribbling:
+                try:
+                    sock.send(head[sent : sent + 1])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # already dropped by the server
+            sent += 1
+            # Meanwhile ordinary clients are answered: the event loop is not stuck on the slow ones.
+            assert client.get("/search", params={"q": "dan van"}).json()["total"] == 2
+            time.sleep(0.1)
+        assert sent < len(head)
+        for sock in silent + dribbling:
+            assert _answer(sock) == b""  # closed without an answer, and never a 500
+            sock.close()
+        assert client.get("/documents/a1").json() == ARTICLES[0]
+        assert client.get("/health").json()["documents"] == len(ARTICLES)
+
+
+def test_a_truncated_body_neither_hangs_nor_stores_anything(live_server: str) -> None:
+    body = json.dumps({"title": "Bài bị cắt"}).encode()
+    head = _request_head("PUT", "/documents/t1", {**AUTH, "Content-Type": "application/json", "Content-Length": "1000"})
+    stalled, closed = _connect(live_server), _connect(live_server)
+    for sock in (stalled, closed):
+        sock.sendall(head + body)
+    closed.shutdown(socket.SHUT_WR)  # the client gives up: the server sees the end of the stream
+    assert _answer(closed) == b""  # nobody is left to answer, so the server just closes
+    assert _answer(stalled) == b""  # the body stopped coming: dropped after the read timeout
+    for sock in (stalled, closed):
+        sock.close()
+    assert httpx.get(f"{live_server}/documents/t1", timeout=PATIENCE).status_code == 404
+    assert httpx.get(f"{live_server}/health", timeout=PATIENCE).json()["documents"] == len(ARTICLES)
+
+
+@pytest.mark.parametrize("auth", [AUTH, {}], ids=["key", "no key"])
+def test_oversized_requests_are_refused_without_reading_them(live_server: str, auth: dict[str, str]) -> None:
+    json_type = {"Content-Type": "application/json"}
+    declared = _connect(live_server)  # declares more than the limit, then sends only a little
+    declared.sendall(
+        _request_head("POST", "/documents", {**auth, **json_type, "Content-Length": str(MAX_BODY_BYTES + 1)})
+    )
+    declared.sendall(b'{"id": "big", "body": "' + b"a" * 1000)
+    assert _answer(declared).startswith(b"HTTP/1.1 413")  # with or without the key: the size is checked first
+
+    chunked = _connect(live_server)  # no length: counted as it arrives
+    chunked.sendall(_request_head("POST", "/documents", {**auth, **json_type, "Transfer-Encoding": "chunked"}))
+    chunk = b"a" * (1 << 20)
+    try:
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+            chunked.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered and closed before the end, as it should
+    assert _answer(chunked).startswith(b"HTTP/1.1 413")
+
+    huge_head = _connect(live_server)  # over h11's 16 KiB limit on a request head
+    huge_head.sendall(_request_head("GET", "/health", {"X-Padding": "a" * (32 << 10)})[:-4])  # never ends
+    assert _answer(huge_head).startswith(b"HTTP/1.1 400")
+    for sock in (declared, chunked, huge_head):
+        sock.close()
+    assert httpx.get(f"{live_server}/documents/big", timeout=PATIENCE).status_code == 404
+    assert httpx.get(f"{live_server}/health", timeout=PATIENCE).json()["documents"] == len(ARTICLES)
 
 
 # Hostile requests

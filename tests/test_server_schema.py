@@ -1,12 +1,16 @@
 """The service fuzzed from its own OpenAPI schema (schemathesis): valid and invalid requests alike, no 5xx."""
 
 import random
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
 
 from vnsearch import Index
 from vnsearch.server import create_app
@@ -21,7 +25,12 @@ OPERATIONS = [
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
-    path = Path(tmp_path_factory.mktemp("schema")) / "index"
+    path = _seeded_index(Path(tmp_path_factory.mktemp("schema")) / "index")
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(path, api_key=API_KEY, write_wait=1.0))
+
+
+def _seeded_index(path: Path) -> Path:
+    """Two articles at `path`, so reads and searches have something to find."""
     Index.create(path).add(
         [
             {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổ chức hội nghị dân vận năm 2023.",
@@ -29,7 +38,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSch
             {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh.", "date": "2017-02-06"},
         ]
     )  # fmt: skip
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(path, api_key=API_KEY, write_wait=1.0))
+    return path
 
 
 def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
@@ -60,3 +69,91 @@ def test_no_server_errors(api_schema: schemathesis.BaseSchema, label: str, mode:
         case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
 
     check()
+
+
+# Stateful: schemathesis chains calls along the OpenAPI links declared below, so ids a write created are
+# read, replaced and deleted in the same scenario, and its stateful checks (a deleted document is gone,
+# a created one can be read) run alongside a model of what each id should hold.
+LINKS: dict[tuple[str, str], dict[str, str]] = {
+    # (operation, response status) -> {target operation: where the id comes from}
+    ("PUT /documents/{doc_id}", "201"): dict.fromkeys(("GET", "PUT", "DELETE"), "$response.body#/id"),
+    ("PUT /documents/{doc_id}", "200"): dict.fromkeys(("GET", "PUT", "DELETE"), "$response.body#/id"),
+    ("POST /documents", "200"): dict.fromkeys(("GET", "PUT", "DELETE"), "$request.body#/id"),
+    ("GET /documents/{doc_id}", "200"): dict.fromkeys(("PUT", "DELETE"), "$response.body#/id"),
+    ("DELETE /documents/{doc_id}", "204"): dict.fromkeys(("GET", "PUT"), "$request.path.doc_id"),
+}
+STATEFUL_SCENARIOS = 40
+STATEFUL_STEPS = 8
+Stored = dict[str, tuple[str, dict[str, Any]] | None]  # id -> (method, document) of its last write; None: deleted
+
+
+def _with_links(raw: dict[str, Any]) -> None:
+    """Declare LINKS in the raw OpenAPI schema (FastAPI does not write links)."""
+    paths = raw["paths"]
+    for (source, status), targets in LINKS.items():
+        method, path = source.split(" ")
+        response = paths[path][method.lower()]["responses"].setdefault(status, {"description": status})
+        response["links"] = {
+            f"{target}-document": {
+                "operationId": paths["/documents/{doc_id}"][target.lower()]["operationId"],
+                "parameters": {"doc_id": expression},
+            }
+            for target, expression in targets.items()
+        }
+
+
+def test_stateful_sequences(tmp_path: Path) -> None:
+    app = create_app(_seeded_index(tmp_path / "index"), api_key=API_KEY, write_wait=1.0)
+    config = SchemathesisConfig.from_dict(
+        {
+            "headers": {"Authorization": f"Bearer {API_KEY}"},
+            "checks": {"positive_data_acceptance": {"enabled": False}},  # see test_no_server_errors
+            "phases": {"stateful": {"inference": {"algorithms": []}}},  # only the links declared here
+        }
+    )
+    api_schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+    _with_links(api_schema.raw_schema)
+    stored: Stored = {}
+    reads = Counter[str]()
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> Response:
+            # Fresh entropy for Whoosh's segment names (see test_no_server_errors), but only for the call:
+            # schemathesis draws from the global `random` too, and must replay the same draws.
+            drawing = random.getstate()
+            random.seed()
+            try:
+                return super().call(case, **kwargs)
+            finally:
+                random.setstate(drawing)
+
+        def validate_response(self, response: Response, case: schemathesis.Case, **kwargs: Any) -> None:
+            super().validate_response(response, case, **kwargs)
+            _check_against_model(stored, reads, case, response)
+
+    Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS,
+                                   phases=[Phase.generate], deadline=None, derandomize=True, database=None,
+                                   suppress_health_check=list(HealthCheck)))  # fmt: skip
+    # The links made the scenarios reach documents they had written, not just random ids.
+    assert reads["found after PUT"] and reads["found after POST"] and reads["deleted"], reads
+
+
+def _check_against_model(stored: Stored, reads: Counter[str], case: schemathesis.Case, response: Response) -> None:
+    """Record what a successful write stored; a read of an id written before must return exactly that."""
+    status, label = response.status_code, f"{case.method} {case.operation.path}"
+    doc_id = str(case.path_parameters.get("doc_id", ""))
+    if label == "PUT /documents/{doc_id}" and status in (200, 201):
+        stored[response.json()["id"]] = ("PUT", {**case.body, "id": response.json()["id"]})
+    elif label == "POST /documents" and status == 200:
+        for doc in case.body if isinstance(case.body, list) else [case.body]:
+            stored[str(doc["id"])] = ("POST", {**doc, "id": str(doc["id"])})
+    elif label == "DELETE /documents/{doc_id}" and status == 204:
+        stored[doc_id] = None
+    elif label == "GET /documents/{doc_id}" and doc_id in stored:
+        if (last := stored[doc_id]) is None:
+            assert status == 404, (doc_id, response.content)
+            reads["deleted"] += 1
+        else:
+            writer, doc = last
+            assert (status, response.json()) == (200, doc)
+            reads[f"found after {writer}"] += 1

@@ -87,7 +87,8 @@ def prepare(doc: object, record: str = "") -> Prepared:
     tags = _tags(doc.get("tags"), where)
     if tags:
         fields["tags"] = ",".join(tags)
-    extra = {k: v for k, v in doc.items() if k not in ("id", "title", "body")}
+    # A null title or body has no field of its own, so it is kept with the other fields to come back as given.
+    extra = {k: v for k, v in doc.items() if k != "id" and (k not in ("title", "body") or v is None)}
     if isinstance(extra.get("date"), dt.date):
         extra["date"] = extra["date"].isoformat()
     fields["extra"] = extra

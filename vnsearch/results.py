@@ -131,7 +131,7 @@ def make_hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozen
     return Hit(
         id=doc["id"],
         score=score,
-        title=doc.get("title", ""),
+        title=doc.get("title") or "",
         snippet=Snippet("", ()) if terms is None else make_snippet(text, terms),
         date=_text_or_none(doc.get("date")),
         url=_text_or_none(doc.get("url")),

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import h11
 import uvicorn
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -27,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vnsearch.documents import MAX_ID_CHARS, prepare
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
@@ -41,6 +43,7 @@ MAX_OFFSET = 10_000  # Whoosh collects offset + limit hits, so deep pages cost t
 READ_THREADS = 4
 WRITE_WAIT_SECONDS = 30.0
 RETRY_AFTER_SECONDS = 5
+READ_TIMEOUT_SECONDS = 10.0  # for a request's head to arrive, and the longest pause within its body
 
 T = TypeVar("T")
 
@@ -363,8 +366,56 @@ def app_from_environment() -> FastAPI:
     return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), os.environ.get("VNSEARCH_API_KEY"))
 
 
+class _ReadTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose client is too slow to send its request.
+
+    uvicorn only times out a connection idle between requests, and any byte restarts that clock: a client
+    sending its headers a byte at a time (slow loris), or stalling mid-body, would hold it open forever.
+    Here the request head must be complete READ_TIMEOUT_SECONDS after the connection (or the previous
+    response), and the body may pause for no longer than that. Slow answers are not affected.
+    """
+
+    _read_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._restart_read_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.SEND_BODY:
+            self._restart_read_timer()  # the head is in: from now on only a stalled body counts
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._restart_read_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+
+    def _restart_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+        self._read_timer = self.loop.call_later(READ_TIMEOUT_SECONDS, self._read_timed_out)
+
+    def _read_timed_out(self) -> None:
+        # IDLE: the head is incomplete (or never started); SEND_BODY: the body stalled. Once the request
+        # is in (DONE), the connection waits for the answer however long it takes.
+        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
+            self.transport.close()
+
+
 def run(index_path: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the index with uvicorn until interrupted; writes are allowed when VNSEARCH_API_KEY is set."""
     Index.open(index_path).close()  # fail here, once, rather than in every worker
     os.environ["VNSEARCH_INDEX"] = str(Path(index_path).resolve())
-    uvicorn.run("vnsearch.server:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "vnsearch.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http="vnsearch.server:_ReadTimeoutProtocol",
+    )
