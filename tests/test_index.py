@@ -59,6 +59,13 @@ def test_add_replace_update_delete(tmp_path: Path) -> None:
     assert index.search("dân vận").total == 0
 
 
+def test_ids_are_trimmed_alike_when_adding_getting_and_deleting(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add([{**ARTICLES[0], "id": " a1 "}])
+    assert index.get("a1")["id"] == index.get(" a1\t")["id"] == "a1"
+    assert index.delete(" a1 ") == 1 and len(index) == 0
+
+
 def test_duplicate_ids_in_one_batch_keep_the_last(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
     index.add([{"id": "x", "body": "một"}, {"id": "x", "body": "hai"}])

@@ -192,6 +192,13 @@ def test_ids_may_hold_slashes_and_vietnamese(client: TestClient) -> None:
     }
 
 
+def test_an_id_with_spaces_around_is_the_same_id_everywhere(client: TestClient) -> None:
+    created = client.put("/documents/%20b9%20", json={"id": "b9", "title": "Tin"}, headers=AUTH)
+    assert (created.status_code, created.json()) == (201, {"id": "b9", "replaced": False})
+    assert client.get("/documents/%20b9").json()["id"] == "b9"
+    assert client.delete("/documents/b9%20", headers=AUTH).status_code == 204
+
+
 def test_put_id_must_match_the_path(client: TestClient) -> None:
     response = client.put("/documents/b1", json={"id": "b2", "title": "x"}, headers=AUTH)
     assert response.status_code == 422 and "field 'id'" in response.json()["detail"][0]["msg"]

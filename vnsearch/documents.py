@@ -110,12 +110,18 @@ def _require_utf8(name: str, value: object, where: str) -> None:
             _require_utf8(name, item, where)
 
 
+def document_id(value: object) -> str:
+    """An id as the index stores it: text, without surrounding whitespace (`add`, `get` and `delete`
+    must agree, or `get(" a1 ")` would miss the document `add` stored as `a1`)."""
+    return str(value).strip()
+
+
 def _require_id(value: object, where: str) -> str:
     if value is None:
         raise DocumentError(f"{where}field 'id' is missing; every document needs a unique id")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise DocumentError(f"{where}field 'id' must be text or an integer, got {type(value).__name__}")
-    doc_id = str(value).strip()
+    doc_id = document_id(value)
     if not doc_id:
         raise DocumentError(f"{where}field 'id' is empty")
     if len(doc_id) > MAX_ID_CHARS:

@@ -14,7 +14,7 @@ from typing import Any
 from vnsearch import health
 from vnsearch import query as vq
 from vnsearch._whoosh import index as windex
-from vnsearch.documents import Prepared, prepare
+from vnsearch.documents import Prepared, document_id, prepare
 from vnsearch.errors import (
     DocumentError,
     IndexExists,
@@ -151,11 +151,11 @@ class Index:
     def delete(self, *ids: str) -> int:
         """Delete the documents with these ids; returns how many existed."""
         with self._writing() as writer:
-            return sum(writer.delete_by_term("id", str(doc_id)) for doc_id in ids)
+            return sum(writer.delete_by_term("id", document_id(doc_id)) for doc_id in ids)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         """The document as it was added (all its fields), or None."""
-        stored = self._current_searcher().document(id=str(doc_id))
+        stored = self._current_searcher().document(id=document_id(doc_id))
         return None if stored is None else original(stored)
 
     def search(self, text: str, limit: int = 10, offset: int = 0, *, snippets: bool = True) -> Results:

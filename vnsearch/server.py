@@ -30,7 +30,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from vnsearch.documents import MAX_ID_CHARS, prepare
+from vnsearch.documents import MAX_ID_CHARS, document_id, prepare
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
 from vnsearch.index import DEFAULT_PATH, MAX_SUGGESTIONS, AddResult, Index
 
@@ -309,7 +309,8 @@ def create_app(
     )
     async def put_document(doc_id: DocId, doc: Document, response: Response) -> dict[str, Any]:
         """Store the document under `doc_id`, replacing any with that id: 201 if new, 200 if replaced."""
-        if doc.id is not None and str(doc.id) != doc_id:
+        doc_id = document_id(doc_id)
+        if doc.id is not None and document_id(doc.id) != doc_id:
             raise DocumentError(
                 f"field 'id' is {doc.id!r} but the path says {doc_id!r}; leave it out or make them equal"
             )
