@@ -86,3 +86,19 @@ def test_field_query_restricts_to_that_field(sample_index: Index) -> None:
     in_title = ids(sample_index, "title:Nguyễn")
     assert SEED_ID in in_title
     assert all("nguyễn" in sample_index.get(i)["title"].lower() for i in in_title)
+
+
+def test_a_commit_does_not_make_searches_read_old_segments_again(tmp_path, monkeypatch) -> None:
+    from vnsearch import ranking
+
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": "a", "title": "Dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023."}])
+    reads = []
+    original = ranking._read_postings
+    monkeypatch.setattr(ranking, "_read_postings", lambda matcher: reads.append(1) or original(matcher))
+    assert [hit.id for hit in index.search("công tác dân vận")] == ["a"]
+    assert reads
+    reads.clear()
+    index.add([{"id": "b", "title": "Giá vàng", "body": "Giá vàng hôm nay tăng mạnh."}])
+    assert [hit.id for hit in index.search("công tác dân vận")] == ["a"]
+    assert reads == []  # the new segment holds none of the words; the old one's postings were kept

@@ -25,7 +25,7 @@ from vnsearch.errors import (
     VnsearchError,
 )
 from vnsearch.health import META_FILE
-from vnsearch.ranking import Corpus, rank
+from vnsearch.ranking import Corpus, SegmentPostings, rank
 from vnsearch.results import AddResult, Hit, Results, make_hit, original
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.suggest import complete, did_you_mean, typo_variants
@@ -52,6 +52,7 @@ class Index:
         self._searchers: list[Any] = []
         # Writers in this process queue here instead of failing on Whoosh's lock.
         self._write_lock = threading.Lock()
+        self._segment_postings = SegmentPostings()
 
     @classmethod
     def create(cls, path: str | Path = DEFAULT_PATH, overwrite: bool = False) -> Index:
@@ -235,7 +236,7 @@ class Index:
         """Scoring arrays for `searcher`'s generation, rebuilt only after a commit."""
         corpus = getattr(self._local, "corpus", None)
         if corpus is None or corpus.searcher is not searcher:
-            corpus = Corpus(searcher, TEXT_FIELDS)
+            corpus = Corpus(searcher, TEXT_FIELDS, self._segment_postings)
             self._local.corpus = corpus
         return corpus
 

@@ -9,6 +9,7 @@ Whoosh still stores the index and evaluates filters, required phrases and exclus
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ B = 0.9
 # BM25F: an occurrence in the title counts as this many occurrences in the body.
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 CACHE_TERMS = 4096
+SEGMENT_CACHE_BYTES = 256 * 2**20
 
 _NO_POSTINGS = (np.zeros(0, np.int64), np.zeros(0, np.float32), 0)
 
@@ -39,11 +41,45 @@ class Clause:
     weight: float
 
 
+class SegmentPostings:
+    """Postings read from segments, kept across index generations and shared between threads.
+
+    A segment never changes once written (deleted documents are masked per generation), so after a
+    commit only the new segments are read: a search right after a write does not start cold."""
+
+    def __init__(self, max_bytes: int = SEGMENT_CACHE_BYTES):
+        self._entries: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def read(self, leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers within the segment, frequencies) of `term` in `field` of `leaf`."""
+        segment = leaf.segment()
+        if segment is None:  # a new index's empty reader
+            return _read_postings(leaf.postings(field, term))
+        key = (segment.segment_id(), field, term)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        entry = _read_postings(leaf.postings(field, term))
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = entry
+                self._bytes += entry[0].nbytes + entry[1].nbytes
+            while self._bytes > self._max_bytes and len(self._entries) > 1:
+                docs, freqs = self._entries.popitem(last=False)[1]
+                self._bytes -= docs.nbytes + freqs.nbytes
+        return entry
+
+
 class Corpus:
     """Array views of one index generation: live documents, field lengths and cached postings."""
 
-    def __init__(self, searcher: Any, fields: Iterable[str]):
+    def __init__(self, searcher: Any, fields: Iterable[str], segments: SegmentPostings | None = None):
         self.searcher = searcher
+        self._segments = SegmentPostings() if segments is None else segments
         reader = searcher.reader()
         self.generation = reader.generation()
         self.size = reader.doc_count_all()
@@ -76,7 +112,7 @@ class Corpus:
         docs, freqs = [], []
         for leaf, offset in self._leaves:
             if (field, term) in leaf:
-                leaf_docs, leaf_freqs = _read_postings(leaf.postings(field, term))
+                leaf_docs, leaf_freqs = self._segments.read(leaf, field, term)
                 docs.append(leaf_docs + offset)
                 freqs.append(leaf_freqs)
         entry = _NO_POSTINGS
