@@ -116,3 +116,15 @@ def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index)
     assert recent(reader) is before  # an older generation's counts serve typo variants
     assert typo_variants("truogn", corpus_of(index)) == ["truong"]
     assert lexicon(reader) is not before and recent(reader) is lexicon(reader)
+
+
+def test_suggestions_after_a_commit_come_from_the_last_vocabulary_until_the_new_one_is_built(make_index) -> None:
+    from vnsearch import lexicon as lexicon_module
+
+    index = make_index([{"id": "1", "body": "Công tác dân vận."}])
+    assert index.suggest("dan v") == ["dan vận"]
+    index.add([{"id": "2", "body": "Lễ khánh thành trường học."}])
+    served = index.suggest("khanh th")  # from the vocabulary before the commit, without waiting
+    for thread in list(lexicon_module._building.values()):
+        thread.join()
+    assert served == [] and index.suggest("khanh th") == ["khanh thành"]

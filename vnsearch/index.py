@@ -180,8 +180,8 @@ class Index:
         """Up to `limit` whole queries completing the last word of `prefix`, most frequent first,
         diacritics optional (`quan 5 dan v` → `quan 5 dân vận`, …); [] when there is nothing to complete.
 
-        The first call after a commit reads the index's vocabulary (seconds on a large index); after
-        that a completion takes milliseconds."""
+        Milliseconds, from the index's vocabulary: read once per commit (seconds on a large index), in
+        the background after the first, serving the previous one meanwhile (see `lexicon.recent`)."""
         vq.check(prefix)
         if not 1 <= limit <= MAX_SUGGESTIONS:
             raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}, got {limit}")

@@ -70,6 +70,7 @@ class Lexicon:
 
 
 _cache: OrderedDict[tuple[str, ...], Lexicon] = OrderedDict()
+_building: dict[tuple[str, ...], threading.Thread] = {}
 _lock = threading.Lock()
 
 
@@ -80,8 +81,9 @@ def lexicon(reader: Any) -> Lexicon:
 
 def recent(reader: Any) -> Lexicon:
     """`lexicon(reader)` if it is built; else the one last used of an earlier generation of the same
-    index (sharing a segment with it); else built now. For uses that counts a few commits old serve as
-    well, so that they do not wait for a rebuild after every commit (seconds on a large index)."""
+    index (sharing a segment with it), while this generation's is built in the background; else built
+    now. For callers that counts a commit or two old serve as well (suggestions, typo variants), so
+    that none waits for a rebuild after a commit (seconds on a large index)."""
     return _get(reader, stale=True)
 
 
@@ -95,12 +97,39 @@ def _get(reader: Any, stale: bool) -> Lexicon:
             return _cache[key]
         older = [k for k in reversed(_cache) if set(k) & set(key)] if stale else []
         if older:
+            if key not in _building:
+                _building[key] = threading.Thread(target=_build_quietly, args=(key, leaves), daemon=True)
+                _building[key].start()
             return _cache[older[0]]
-        built = _build(_term_counts(leaves))
-        _cache[key] = built
-        if len(_cache) > CACHED_GENERATIONS:
+        running = _building.get(key)
+    if running is not None:
+        running.join()
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+    return _store(key, _build(_term_counts(leaves)))
+
+
+def _store(key: tuple[str, ...], built: Lexicon) -> Lexicon:
+    """Cache `built` for `key` unless another thread got there first; the cached one either way."""
+    with _lock:
+        built = _cache.setdefault(key, built)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHED_GENERATIONS:
             _cache.popitem(last=False)
         return built
+
+
+def _build_quietly(key: tuple[str, ...], leaves: list[Any]) -> None:
+    """In a background thread: build and cache one generation's Lexicon. A failure (the generation's
+    files gone after a merge) only means the next caller builds it or a later one."""
+    try:
+        _store(key, _build(_term_counts(leaves)))
+    except Exception:  # noqa: BLE001, S110 - nothing waits on this thread; see the docstring
+        pass
+    finally:
+        with _lock:
+            _building.pop(key, None)
 
 
 def _term_counts(leaves: Iterable[Any]) -> dict[str, int]:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis import PAIR_JOINER, term_forms
-from vnsearch.lexicon import Lexicon, lexicon
+from vnsearch.lexicon import Lexicon, recent
 from vnsearch.text import fold, fold_aligned, normalize
 
 SAMPLE_DOCS = 20
@@ -74,7 +74,7 @@ def restore_diacritics(
     common words as it stands). `docs`: how many documents to read for context; with 0, only the
     lexicon in memory is used (no term lookups, no stored text: a few milliseconds, for autocomplete).
     `beam`: how many partial restorations the search keeps."""
-    lex = lexicon(corpus.searcher.reader())
+    lex = recent(corpus.searcher.reader())
     canonical = [term_forms(s)[0] for s in typed]
     folded = [START, *(fold(s) for s in canonical), END]
     if all(len(_candidates(s, lex, {})) == 1 for s in canonical):

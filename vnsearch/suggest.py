@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 
 from vnsearch import segment
 from vnsearch.analysis import PAIR_JOINER, WORD_JOINER, term_forms
-from vnsearch.lexicon import Lexicon, lexicon, recent
+from vnsearch.lexicon import Lexicon, recent
 from vnsearch.restore import restore_diacritics
 from vnsearch.text import fold, has_diacritics, normalize
 
@@ -44,7 +44,7 @@ def complete(prefix: str, corpus: Any, limit: int = 5) -> list[str]:
     spans = list(segment.syllables(normal))
     if not spans or spans[-1][2] < len(normal.rstrip()):
         return []
-    lex = lexicon(corpus.searcher.reader())
+    lex = recent(corpus.searcher.reader())
     typed = [term_forms(surface)[0] for surface, _, _ in spans]
     ranked = _ranked(fold(typed[-1]), [fold(s) for s in typed[:-1]], lex, corpus)
     if not ranked:
