@@ -52,22 +52,20 @@ class ParallelWriter(writing.SegmentWriter):
         self._pending.append(fields)
 
     def commit(self, mergetype: Any = None, optimize: bool | None = None, merge: bool | None = None) -> None:
+        """Index the pending documents in the workers and commit; on failure the caller abandons the
+        writer (`abandon`), as for any other writer."""
         self._check_state()
-        try:
-            context = multiprocessing.get_context("fork")
-            lock_fd = getattr(self.writelock, "fd", None)
-            with ProcessPoolExecutor(
-                self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
-            ) as pool:
-                parts = [
-                    pool.submit(_index_part, self.storage.folder, self.indexname, part)
-                    for part in _split(self._pending, self._workers)
-                ]
-                segments = self._merge_segments(mergetype, optimize, merge)
-                segments += [part.result() for part in parts]
-        except BaseException:
-            self.cancel()
-            raise
+        context = multiprocessing.get_context("fork")
+        lock_fd = getattr(self.writelock, "fd", None)
+        with ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
+        ) as pool:
+            parts = [
+                pool.submit(_index_part, self.storage.folder, self.indexname, part)
+                for part in _split(self._pending, self._workers)
+            ]
+            segments = self._merge_segments(mergetype, optimize, merge)
+            segments += [part.result() for part in parts]
         if self._added:
             segments.append(self._finalize_segment())
         else:
