@@ -11,8 +11,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     from whoosh import fields, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
-    from whoosh.filedb.filestore import FileStorage
     from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
     from whoosh.reading import SegmentReader
     from whoosh.util.numeric import byte_to_length
@@ -76,4 +76,17 @@ def _buffer_file_stream(self: BufferFile) -> _ViewStream:
 BufferFile.__init__ = _buffer_file_init
 BufferFile.file = property(_buffer_file_stream)
 
-__all__ = ["LENGTHS_COLUMN", "_lenfield", "byte_to_length", "FileStorage", "SegmentReader", "Token", "Tokenizer", "fields", "index", "query", "scoring", "writing"]
+__all__ = [
+    "LENGTHS_COLUMN",
+    "FileStorage",
+    "SegmentReader",
+    "Token",
+    "Tokenizer",
+    "_lenfield",
+    "byte_to_length",
+    "fields",
+    "index",
+    "query",
+    "scoring",
+    "writing",
+]

@@ -7,12 +7,12 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from vnsearch._whoosh import index as windex
 from vnsearch._whoosh import SegmentReader, writing
+from vnsearch._whoosh import index as windex
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
 # holds this many, so each document is rewritten about once per tier, and a commit never rewrites the
@@ -113,7 +113,7 @@ def abandon(writer: Any) -> None:
         return
     try:
         writer.cancel()
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever cancel hit, the lock must still be released
         writer._tempstorage.destroy()
         if writer.writelock:
             writer.writelock.release()
