@@ -274,12 +274,16 @@ def create_app(
             clauses.append(f"date:{date_from or ''}..{date_to or ''}")
         text = " ".join([*clauses, q]) if q else " ".join(clauses)
         started = time.perf_counter()
-        # to_dict computes the suggestion, which reads documents: in the reader thread too.
-        found = await read(lambda: index.search(text, limit=limit, offset=offset).to_dict())
+
+        def page() -> dict[str, Any]:
+            # to_dict computes the suggestion, which reads documents: in the reader thread too.
+            results = index.search(text, limit=limit, offset=offset)
+            return {**results.to_dict(), "rewritten": results.rewritten}
+
+        found = await read(page)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         return {
             **found,
-            "rewritten": found["searched"] != found["query"],
             "limit": limit,
             "offset": offset,
             "took_ms": took_ms,
