@@ -29,7 +29,7 @@ from vnsearch.ranking import Corpus, SegmentPostings, rank
 from vnsearch.results import AddResult, Hit, Results, make_hit, original
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
 from vnsearch.suggest import complete, did_you_mean, typo_variants
-from vnsearch.writers import ParallelWriter, abandon, tiered_merge, workers_for
+from vnsearch.writers import ParallelWriter, Writer, abandon, tiered_merge, workers_for
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_PATH", "MAX_LIMIT", "MAX_SUGGESTIONS", "AddResult", "Hit", "Index", "Results"]
 
@@ -244,7 +244,7 @@ class Index:
         try:
             if workers > 1:
                 return ParallelWriter(self._ix, workers, self.timeout)
-            return self._ix.writer(timeout=self.timeout)
+            return Writer(self._ix, timeout=self.timeout)
         except windex.LockError:
             waited = f" (waited {self.timeout:g} s)" if self.timeout else ""
             raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it{waited}") from None

@@ -11,7 +11,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from vnsearch._whoosh import SegmentReader, writing
+from vnsearch._whoosh import SegmentReader, codec, writing
 from vnsearch._whoosh import index as windex
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
@@ -34,7 +34,20 @@ def workers_for(count: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), count // _DOCS_PER_WORKER))
 
 
-class ParallelWriter(writing.SegmentWriter):
+class Writer(writing.SegmentWriter):
+    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`)."""
+
+    def __init__(self, ix: windex.Index, **kwargs: Any):
+        super().__init__(ix, codec=codec(), **kwargs)
+
+    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
+        """Copy a merged segment's postings. Whoosh reads an inlined posting of a field that stores no
+        values (`id`) as the value "", which its own pool then rejects (it wants None)."""
+        for fieldname, text, docnum, weight, value in self._process_posts(reader.iter_postings(), startdoc, docmap):
+            self.pool.add((fieldname, text, docnum, weight, value or None))
+
+
+class ParallelWriter(Writer):
     """A Whoosh writer whose added documents are analysed and written by worker processes.
 
     Whoosh indexes in pure Python, one core per process. At commit, each worker writes a consecutive
@@ -122,7 +135,7 @@ def abandon(writer: Any) -> None:
 
 def _index_part(folder: str, indexname: str, docs: list[dict[str, Any]]) -> Any:
     """In a worker: write `docs` as a new segment of the index in `folder` and return the segment."""
-    writer = writing.SegmentWriter(windex.open_dir(folder, indexname), _lk=False)
+    writer = Writer(windex.open_dir(folder, indexname), _lk=False)
     for fields in docs:
         writer.add_document(**fields)
     # Not _finish(): the temporary folder is the parent writer's too, and it removes it.
