@@ -40,11 +40,35 @@ class Writer(writing.SegmentWriter):
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=codec(), **kwargs)
 
+    def per_document_reader(self) -> Any:
+        return _Lengths(super().per_document_reader())
+
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """Copy a merged segment's postings. Whoosh reads an inlined posting of a field that stores no
         values (`id`) as the value "", which its own pool then rejects (it wants None)."""
         for fieldname, text, docnum, weight, value in self._process_posts(reader.iter_postings(), startdoc, docmap):
             self.pool.add((fieldname, text, docnum, weight, value or None))
+
+
+class _Lengths:
+    """A segment's per-document reader whose field lengths are read once per field. Writing postings,
+    Whoosh asks for the document's field length once per posting, about 10 µs a call through its column
+    readers: a tenth of the indexing time, as vnsearch writes some thousand postings per article."""
+
+    def __init__(self, reader: Any):
+        self._reader = reader
+        self._fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self._fields.get(fieldname)
+        if lengths is None:
+            read = self._reader.doc_field_length
+            lengths = [read(n, fieldname, default) for n in range(self._reader.doc_count_all())]
+            self._fields[fieldname] = lengths
+        return lengths[docnum]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
 
 
 class ParallelWriter(Writer):
