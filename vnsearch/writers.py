@@ -1,4 +1,5 @@
-"""Writing batches: the two-process writer behind `Index.add`, and releasing a writer that failed."""
+"""Writing batches: vnsearch's segment writer (its codec, and two mended Whoosh slow or broken paths), the
+two-process writer behind `Index.add`, and releasing a writer that failed."""
 
 from __future__ import annotations
 
