@@ -2,7 +2,8 @@
 
 Whoosh's own matchers score document by document in Python, which costs seconds for the dozen-term
 OR queries that questions produce on tens of thousands of articles. Here each term's postings are read
-a block at a time into arrays (cached per index generation) and scored for all documents at once.
+into arrays (a block at a time, or for a segment's frequent terms straight from the arrays
+`vnsearch.frequent` stores with it; cached per segment) and scored for all documents at once.
 Whoosh still stores the index and evaluates filters, required phrases and exclusions.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch import frequent
 from vnsearch._whoosh import LENGTHS_COLUMN, _lenfield, byte_to_length
 
 K1 = 1.2
@@ -63,7 +65,7 @@ class SegmentPostings:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        entry = _read_postings(leaf.postings(field, term))
+        entry = frequent.read(leaf, field, term) or _read_postings(leaf.postings(field, term))
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = entry

@@ -12,8 +12,10 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from vnsearch import frequent
 from vnsearch._whoosh import SegmentReader, codec, writing
 from vnsearch._whoosh import index as windex
+from vnsearch.schema import TEXT_FIELDS
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
 # holds this many, so each document is rewritten about once per tier, and a commit never rewrites the
@@ -36,10 +38,12 @@ def workers_for(count: int) -> int:
 
 
 class Writer(writing.SegmentWriter):
-    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`)."""
+    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`), also
+    writing each segment's frequent terms as arrays for ranking (`vnsearch.frequent`)."""
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=codec(), **kwargs)
+        self.fieldwriter = frequent.RecordingFieldWriter(self.fieldwriter, self.storage, self.newsegment, TEXT_FIELDS)
 
     def per_document_reader(self) -> Any:
         return _Lengths(super().per_document_reader())

@@ -1,0 +1,95 @@
+"""Ranking reads the postings of each segment's frequent terms from arrays the segment also stores
+(vnsearch.frequent): they must be exactly Whoosh's postings, written by worker processes and by
+merges alike, packed inside the segment file, and leave every ranking as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import vnsearch.ranking
+from vnsearch import Index, frequent
+from vnsearch.demo import sample_documents
+from vnsearch.ranking import _read_postings
+
+# Low enough that a segment of the 241-document sample holds a few hundred frequent terms.
+MIN_DOCS = 8
+QUERIES = ("Quận 5 dân vận 2023", "quan 5 dan van 2023", "của người dân", "nguoi dan viet nam", '"người dân" -"Việt Nam"')
+
+
+def build(path: Path, min_docs: int) -> Index:
+    """The sample in a first batch indexed by two workers, then batches of ten, the eighth of which
+    merges the ten segments then in the 10–99 tier."""
+    docs = list(sample_documents())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frequent, "MIN_DOCS", min_docs)
+        index = Index.create(path)
+        index.add(docs[:120])
+        index.add(docs[120:], batch_size=10)
+    return index
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index]:
+    base = tmp_path_factory.mktemp("frequent")
+    return build(base / "arrays", MIN_DOCS), build(base / "whoosh", 10**9)
+
+
+def segments(index: Index) -> list[Any]:
+    return [leaf for leaf, _ in index._current_searcher().reader().leaf_readers()]
+
+
+def test_arrays_hold_exactly_the_frequent_terms_postings(indexes: tuple[Index, Index]) -> None:
+    leaves = segments(indexes[0])
+    assert max(leaf.doc_count_all() for leaf in leaves) > 100  # the merged segment
+    checked = 0
+    for leaf in leaves:
+        for field in ("title", "body"):
+            for term, info in leaf.iter_field(field):
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                found = frequent.read(leaf, field, text)
+                if info.doc_frequency() < MIN_DOCS:
+                    assert found is None, (field, text)
+                    continue
+                assert found is not None, (field, text)
+                docs, freqs = _read_postings(leaf.postings(field, text))
+                assert np.array_equal(found[0], docs) and np.array_equal(found[1], freqs), (field, text)
+                checked += 1
+    assert checked > 1_000
+
+
+def test_workers_write_arrays_and_none_are_left_outside_segment_files(tmp_path: Path) -> None:
+    docs = list(sample_documents())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frequent, "MIN_DOCS", MIN_DOCS)
+        index = Index.create(tmp_path / "index")
+        index.add(docs[:120])
+    leaves = segments(index)
+    assert len(leaves) == 2  # one segment per worker
+    assert all(frequent.read(leaf, "body", "dân") is not None for leaf in leaves)
+    assert not [name for name in (tmp_path / "index").iterdir() if name.suffix == frequent.EXT]
+
+
+def test_rankings_are_unchanged_and_frequent_terms_skip_whoosh(
+    indexes: tuple[Index, Index], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_arrays, without = indexes
+    read_through_whoosh: list[int] = []
+
+    def counted(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+        docs, freqs = _read_postings(matcher)
+        read_through_whoosh.append(len(docs))
+        return docs, freqs
+
+    monkeypatch.setattr(vnsearch.ranking, "_read_postings", counted)
+    ours = {query: [(hit.id, hit.score) for hit in with_arrays.search(query)] for query in QUERIES}
+    beside_arrays = list(read_through_whoosh)
+    read_through_whoosh.clear()
+    assert ours == {query: [(hit.id, hit.score) for hit in without.search(query)] for query in QUERIES}
+    assert all(ours.values())
+    # Whoosh still reads the short lists; the frequent ones come from the arrays, where there are any.
+    assert beside_arrays and max(beside_arrays) < MIN_DOCS
+    assert max(read_through_whoosh) >= MIN_DOCS

@@ -1,0 +1,143 @@
+"""Each segment's frequent terms' postings as plain arrays, written beside Whoosh's own postings.
+
+Whoosh stores a block of postings as one zlib-compressed pickle of document numbers, frequencies and
+positions together. Ranking needs only the first two, yet reading a frequent syllable's postings
+costs about 0.8 µs a posting to decompress and unpickle: most of a typical query's time. So when a
+segment is written, the document numbers (as deltas) and frequencies of every text-field term found
+in at least MIN_DOCS of its documents are also written as arrays, into one more file of the segment
+(EXT, packed into the segment's compound file: created, merged and deleted with it). Ranking reads
+them from the memory map; segments without the file (written before it existed) keep Whoosh's path.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+# One full Whoosh postings block (W3Codec's block limit): shorter lists cost one block read anyway.
+MIN_DOCS = 128
+EXT = ".vnf"
+CACHED_SEGMENTS = 64
+
+# (field, term) → (byte offset, postings, dtype of the document number deltas, dtype of the frequencies)
+Directory = dict[tuple[str, str], tuple[int, int, str, str]]
+Posting = tuple[str, bytes, int, float, Any]
+_FOOTER = struct.Struct("<Q")
+
+
+class RecordingFieldWriter:
+    """Whoosh's field writer for a new segment, also writing the frequent terms' arrays (EXT).
+
+    Whoosh feeds every posting of the segment, sorted by field, term and document, through
+    `add_postings`, both for new documents and for merges, so this sees each term's list whole."""
+
+    def __init__(self, inner: Any, storage: Any, segment: Any, fields: Iterable[str]):
+        self._inner = inner
+        self._storage = storage
+        self._segment = segment
+        self._fields = frozenset(fields)
+        self._file: Any = None
+        self._written = 0
+        self._directory: Directory = {}
+
+    def add_postings(self, schema: Any, lengths: Any, items: Iterable[Posting]) -> None:
+        self._inner.add_postings(schema, lengths, self._record(items))
+
+    def _record(self, items: Iterable[Posting]) -> Iterator[Posting]:
+        field = text = None
+        docs: list[int] = []
+        freqs: list[float] = []
+        for item in items:
+            if item[1] != text or item[0] != field:
+                self._keep(field, text, docs, freqs)
+                field, text, docs, freqs = item[0], item[1], [], []
+            if item[2] >= 0:  # Whoosh's spelling-only entries carry document -1
+                docs.append(item[2])
+                freqs.append(item[3])
+            yield item
+        self._keep(field, text, docs, freqs)
+
+    def _keep(self, field: str | None, text: bytes | None, docs: list[int], freqs: list[float]) -> None:
+        if len(docs) < MIN_DOCS or field not in self._fields or text is None:
+            return
+        numbers = np.asarray(docs, dtype=np.int64)
+        deltas = np.diff(numbers, prepend=0)
+        delta_type = "<u2" if deltas.max() < 1 << 16 else "<u4"
+        weights = np.asarray(freqs, dtype=np.float64)
+        whole = bool(np.all(weights == np.round(weights))) and weights.max() < 1 << 16
+        freq_type = "<u2" if whole else "<f4"
+        if self._file is None:
+            self._file = self._segment.create_file(self._storage, EXT)
+        data = deltas.astype(delta_type).tobytes() + weights.astype(freq_type).tobytes()
+        self._directory[(field, text.decode("utf-8"))] = (self._written, len(docs), delta_type, freq_type)
+        self._file.write(data)
+        self._written += len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        if self._file is not None:
+            self._file.write(pickle.dumps(self._directory, protocol=pickle.HIGHEST_PROTOCOL))
+            self._file.write(_FOOTER.pack(self._written))
+            self._file.close()
+            self._file = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _SegmentArrays:
+    """The arrays file of one segment, opened: its directory, and the buffer the arrays are read from."""
+
+    def __init__(self, buffer: Any):
+        self._buffer = buffer
+        start = _FOOTER.unpack_from(buffer, len(buffer) - _FOOTER.size)[0]
+        self.directory: Directory = pickle.loads(buffer[start : len(buffer) - _FOOTER.size])
+
+    def read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        entry = self.directory.get((field, term))
+        if entry is None:
+            return None
+        offset, count, delta_type, freq_type = entry
+        deltas = np.frombuffer(self._buffer, dtype=delta_type, count=count, offset=offset)
+        freq_offset = offset + count * deltas.itemsize
+        freqs = np.frombuffer(self._buffer, dtype=freq_type, count=count, offset=freq_offset)
+        return np.cumsum(deltas, dtype=np.int64), freqs.astype(np.float32)
+
+
+_opened: OrderedDict[str, _SegmentArrays | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def read(leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(document numbers, frequencies) of `term` in `field` of a Whoosh segment reader, from the
+    segment's arrays file; None when the term is not in it (too rare, or the segment has no file)."""
+    segment = leaf.segment()
+    if segment is None:
+        return None
+    key = segment.segment_id()
+    with _lock:
+        if key in _opened:
+            _opened.move_to_end(key)
+            arrays = _opened[key]
+        else:
+            arrays = _opened[key] = _open(leaf.storage(), segment.make_filename(EXT))
+            if len(_opened) > CACHED_SEGMENTS:
+                _opened.popitem(last=False)
+    return arrays.read(field, term) if arrays is not None else None
+
+
+def _open(storage: Any, name: str) -> _SegmentArrays | None:
+    if not storage.file_exists(name):
+        return None
+    file = storage.open_file(name)
+    buffer = getattr(file, "_buf", None)
+    if buffer is None:  # not memory-mapped: read the file once
+        buffer = file.read(storage.file_length(name))
+        file.close()
+    return _SegmentArrays(buffer)
