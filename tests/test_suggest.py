@@ -108,6 +108,19 @@ def test_a_form_rare_in_the_index_is_restored_when_the_context_uses_it(make_inde
     ]  # fmt: skip
 
 
+def test_a_deleted_article_no_longer_lends_its_words_to_restoration(make_index) -> None:
+    common = "Hàn Quốc gia hạn thời hạn, chữ Hán, hân hoan, hẳn là vậy, thù hận, hắn ta hằn học."
+    index = make_index(
+        [{"id": "dust", "body": "Gió thổi mãi, bức tường thành cát bụi."}]
+        + [{"id": f"khan{i}", "body": "Thành Cát Tư Hãn thống nhất các bộ lạc Mông Cổ năm 1206."} for i in range(4)]
+        + [{"id": f"c{i}", "body": common * 3} for i in range(5)]
+    )
+    # Whoosh keeps a deleted document in its postings until a merge (unless it comes first in them).
+    assert index.delete(*(f"khan{i}" for i in range(4))) == 4
+    restored = restore_diacritics(["Thanh", "Cat", "Tu", "Han", "thong", "nhat"], corpus_of(index))
+    assert "hãn" not in (restored or [])
+
+
 def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index) -> None:
     index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
     before = recent(corpus_of(index).searcher.reader())

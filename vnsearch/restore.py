@@ -133,6 +133,7 @@ def _sample(folded: list[str], corpus: Any, docs: int) -> tuple[dict[Gram, float
             found, _, df = corpus.postings(field, pair)
             if len(found):
                 score[found] += corpus.idf(df)
+    score[~corpus.live] = 0  # deleted documents keep their postings until a merge drops them
     top = [int(d) for d in np.argsort(-score)[:docs] if score[d] > 0]
     grams = {tuple(folded[i : i + n]) for n in (1, 2, 3) for i in range(len(folded) - n + 1)}
     first = _first_syllables(folded[1:-1])
