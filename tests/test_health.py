@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from whoosh.filedb.compound import CompoundStorage
 
-from vnsearch import Index
+from vnsearch import Index, frequent
+from vnsearch._whoosh import FileStorage
 from vnsearch._whoosh import index as windex
 from vnsearch.cli import main
 from vnsearch.health import check
@@ -72,3 +74,21 @@ def test_check_command_exit_codes(path: Path) -> None:
     (path / "vnsearch.json").write_text('{"schema_version": 2}', encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--index", str(path)])
     assert (result.exit_code, result.stdout) == (1, "id 'a3' is stored by 2 live documents\n")
+
+
+def test_frequent_terms_arrays_that_disagree_with_the_postings_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(frequent, "MIN_DOCS", 2)
+    path = tmp_path / "index"
+    Index.create(path).add(DOCS + [dict(doc, id=doc["id"] + "b") for doc in DOCS])
+    assert check(path) == []
+    (segment,) = path.glob("MAIN_*.seg")
+    files = CompoundStorage(FileStorage(str(path)).open_file(segment.name), use_mmap=False)
+    start, _ = files.range(segment.stem + frequent.EXT)
+    files.close()
+    data = bytearray(segment.read_bytes())
+    data[start : start + 4] = bytes(4)  # the first term's first two document deltas: 0, 0
+    segment.write_bytes(bytes(data))
+    (problem,) = check(path)
+    assert problem.startswith(f"segment {segment.stem}: the arrays of ") and "disagree with its postings" in problem

@@ -101,8 +101,10 @@ class _SegmentArrays:
 
     def read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         entry = self.directory.get((field, term))
-        if entry is None:
-            return None
+        return None if entry is None else self.arrays(entry)
+
+    def arrays(self, entry: tuple[int, int, str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, frequencies) of one directory entry."""
         offset, count, delta_type, freq_type = entry
         deltas = np.frombuffer(self._buffer, dtype=delta_type, count=count, offset=offset)
         freq_offset = offset + count * deltas.itemsize
@@ -130,6 +132,28 @@ def read(leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | No
             if len(_opened) > CACHED_SEGMENTS:
                 _opened.popitem(last=False)
     return arrays.read(field, term) if arrays is not None else None
+
+
+def problems(leaf: Any) -> list[str]:
+    """What is wrong with the arrays file of a Whoosh segment reader, in words: it must read, and each
+    term's arrays must hold as many postings as Whoosh's term info counts, in increasing document
+    order within the segment, with positive frequencies. Bypasses the cache of opened files."""
+    try:
+        arrays = _open(leaf.storage(), leaf.segment().make_filename(EXT))
+    except Exception as error:  # any failure to read the file is the finding itself
+        return [f"its frequent terms' arrays ({EXT}) cannot be read: {type(error).__name__}: {error}"]
+    found = []
+    for (field, term), entry in arrays.directory.items() if arrays is not None else ():
+        try:
+            docs, freqs = arrays.arrays(entry)
+        except ValueError as error:  # an entry pointing outside the file
+            found.append(f"the arrays of {field}:{term!r} cannot be read: {error}")
+            continue
+        expected = leaf.doc_frequency(field, term)
+        ordered = len(docs) > 0 and np.all(np.diff(docs) > 0) and 0 <= docs[0] and docs[-1] < leaf.doc_count_all()
+        if len(docs) != expected or not ordered or not np.all(freqs > 0):
+            found.append(f"the arrays of {field}:{term!r} disagree with its postings ({len(docs)} of {expected})")
+    return found
 
 
 def _open(storage: Any, name: str) -> _SegmentArrays | None:

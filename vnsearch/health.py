@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from vnsearch import frequent
 from vnsearch._whoosh import index as windex
 from vnsearch.schema import SCHEMA_VERSION
 
@@ -20,7 +21,8 @@ def check(path: str | Path) -> list[str]:
 
     Checks the vnsearch.json meta file, the latest table of contents (TOC), then every segment it
     lists: its files open, every stored document reads back with an id, the live and deleted counts
-    add up, and each live id appears once, in the id field's terms as in the stored fields. Files
+    add up, each live id appears once, in the id field's terms as in the stored fields, and the
+    frequent terms' arrays agree with Whoosh's term infos (`vnsearch.frequent.problems`). Files
     that no commit refers to (left by a killed writer, removed by the next commit) are not problems.
     """
     path = Path(path)
@@ -75,6 +77,7 @@ def _segment_problems(ix: Any, segment: Any, ids: Counter[str]) -> list[str]:
         if len(stored_ids) != live:
             problems.append(f"{name} counts {live} live documents of {total} but {len(stored_ids)} read back with an id")
         problems += _id_terms_problems(name, reader, stored_ids)
+        problems += [f"{name}: {problem}" for problem in frequent.problems(reader)]
         ids.update(stored_ids.values())
     except Exception as error:
         problems.append(f"{name} cannot be read: {_words(error)}")
