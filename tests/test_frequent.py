@@ -4,6 +4,7 @@ merges alike, packed inside the segment file, and leave every ranking as it was.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,18 @@ def test_rankings_are_unchanged_and_frequent_terms_skip_whoosh(
     # Whoosh still reads the short lists; the frequent ones come from the arrays, where there are any.
     assert beside_arrays and max(beside_arrays) < MIN_DOCS
     assert max(read_through_whoosh) >= MIN_DOCS
+
+
+def test_opened_arrays_are_let_go_with_their_segment_readers(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frequent, "MIN_DOCS", MIN_DOCS)
+        index = Index.create(tmp_path / "index")
+        index.add(list(sample_documents())[:120])
+    assert index.search("của người dân").total > 0
+    ids = {leaf.segment().segment_id() for leaf in segments(index)}
+    opened = lambda: {leaf.segment().segment_id() for leaf in list(frequent._opened.keys())} & ids  # noqa: E731
+    assert opened() == ids
+    index.close()
+    del index
+    gc.collect()
+    assert opened() == set()  # nothing keeps the closed index's segment files mapped

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pickle
 import struct
 import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,7 +23,6 @@ import numpy as np
 # One full Whoosh postings block (W3Codec's block limit): shorter lists cost one block read anyway.
 MIN_DOCS = 128
 EXT = ".vnf"
-CACHED_SEGMENTS = 64
 
 # (field, term) → (byte offset, postings, dtype of the document number deltas, dtype of the frequencies)
 Directory = dict[tuple[str, str], tuple[int, int, str, str]]
@@ -119,7 +118,9 @@ class _SegmentArrays:
         return np.cumsum(deltas, dtype=np.int64), freqs.astype(np.float32)
 
 
-_opened: OrderedDict[str, _SegmentArrays | None] = OrderedDict()
+# Opened files by segment reader, let go with it: a file keeps its segment's memory map alive, and a
+# segment merged away must not stay mapped (and its disk space held) after its readers are gone.
+_opened: weakref.WeakKeyDictionary[Any, _SegmentArrays | None] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -129,22 +130,18 @@ def read(leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | No
     segment = leaf.segment()
     if segment is None:
         return None
-    key = segment.segment_id()
     with _lock:
-        if key in _opened:
-            _opened.move_to_end(key)
-            arrays = _opened[key]
+        if leaf in _opened:
+            arrays = _opened[leaf]
         else:
-            arrays = _opened[key] = _open(leaf.storage(), segment.make_filename(EXT))
-            if len(_opened) > CACHED_SEGMENTS:
-                _opened.popitem(last=False)
+            arrays = _opened[leaf] = _open(leaf.storage(), segment.make_filename(EXT))
     return arrays.read(field, term) if arrays is not None else None
 
 
 def problems(leaf: Any) -> list[str]:
     """What is wrong with the arrays file of a Whoosh segment reader, in words: it must read, and each
     term's arrays must hold as many postings as Whoosh's term info counts, in increasing document
-    order within the segment, with positive frequencies. Bypasses the cache of opened files."""
+    order within the segment, with positive frequencies. Reads the file afresh."""
     try:
         arrays = _open(leaf.storage(), leaf.segment().make_filename(EXT))
     except Exception as error:  # any failure to read the file is the finding itself
