@@ -1,6 +1,7 @@
 """Ranking reads the postings of each segment's frequent terms from arrays the segment also stores
 (vnsearch.frequent): they must be exactly Whoosh's postings, written by worker processes and by
-merges alike, packed inside the segment file, and leave every ranking as it was."""
+merges alike, packed inside the segment file, and leave every ranking as it was. The lexicon's
+counts, recorded in the same pass, must equal what Whoosh's term files hold."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import vnsearch.ranking
-from vnsearch import Index, frequent
+from vnsearch import Index, frequent, lexicon
 from vnsearch.demo import sample_documents
 from vnsearch.ranking import _read_postings
 
@@ -109,3 +110,15 @@ def test_opened_arrays_are_let_go_with_their_segment_readers(tmp_path: Path) -> 
     del index
     gc.collect()
     assert opened() == set()  # nothing keeps the closed index's segment files mapped
+
+
+def test_recorded_counts_give_the_lexicon_whoosh_term_files_give(indexes: tuple[Index, Index]) -> None:
+    leaves = segments(indexes[0])
+    assert all(frequent.counts(leaf) for leaf in leaves)
+    recorded = lexicon._term_counts(leaves)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frequent, "counts", lambda leaf: None)
+        scanned = lexicon._term_counts(leaves)
+    assert recorded == scanned
+    assert recorded["dân_vận"] > 0 and recorded["dan"] > recorded["dân"] > 0
+    assert not [term for term in recorded if " " in term]  # adjacent pairs are left out

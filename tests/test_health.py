@@ -76,6 +76,17 @@ def test_check_command_exit_codes(path: Path) -> None:
     assert (result.exit_code, result.stdout) == (1, "id 'a3' is stored by 2 live documents\n")
 
 
+def zero(segment: Path, ext: str, length: int | None = None) -> None:
+    """Overwrite with zeros the first `length` bytes (all, if None) of one file inside a segment file."""
+    files = CompoundStorage(FileStorage(str(segment.parent)).open_file(segment.name), use_mmap=False)
+    start, size = files.range(segment.stem + ext)
+    files.close()
+    data = bytearray(segment.read_bytes())
+    end = start + (size if length is None else length)
+    data[start:end] = bytes(end - start)
+    segment.write_bytes(bytes(data))
+
+
 def test_frequent_terms_arrays_that_disagree_with_the_postings_are_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,11 +95,15 @@ def test_frequent_terms_arrays_that_disagree_with_the_postings_are_reported(
     Index.create(path).add(DOCS + [dict(doc, id=doc["id"] + "b") for doc in DOCS])
     assert check(path) == []
     (segment,) = path.glob("MAIN_*.seg")
-    files = CompoundStorage(FileStorage(str(path)).open_file(segment.name), use_mmap=False)
-    start, _ = files.range(segment.stem + frequent.EXT)
-    files.close()
-    data = bytearray(segment.read_bytes())
-    data[start : start + 4] = bytes(4)  # the first term's first two document deltas: 0, 0
-    segment.write_bytes(bytes(data))
+    zero(segment, frequent.EXT, 4)  # the first term's first document gaps: zero repeats a document
     (problem,) = check(path)
     assert problem.startswith(f"segment {segment.stem}: the arrays of ") and "disagree with its postings" in problem
+
+
+def test_an_unreadable_term_counts_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    Index.create(path).add(DOCS)
+    (segment,) = path.glob("MAIN_*.seg")
+    zero(segment, frequent.COUNTS_EXT)
+    (problem,) = check(path)
+    assert problem.startswith(f"segment {segment.stem}: its term counts (.vnc) cannot be read")

@@ -7,6 +7,10 @@ segment is written, the document numbers (as deltas) and frequencies of every te
 in at least MIN_DOCS of its documents are also written as arrays, into one more file of the segment
 (EXT, packed into the segment's compound file: created, merged and deleted with it). Ranking reads
 them from the memory map; segments without the file (written before it existed) keep Whoosh's path.
+
+The same pass writes COUNTS_EXT: how often each syllable and word term (all but the adjacent pairs)
+occurs in the segment, which the lexicon (`vnsearch.lexicon`) sums instead of scanning Whoosh's term
+files, most of whose bytes are pairs (~70 MB a 5,000-article segment, read in full otherwise).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import numpy as np
 # One full Whoosh postings block (W3Codec's block limit): shorter lists cost one block read anyway.
 MIN_DOCS = 128
 EXT = ".vnf"
+COUNTS_EXT = ".vnc"
+PAIR_BYTE = b" "  # analysis.PAIR_JOINER: pair terms are left out of the counts
 
 # (field, term) → (byte offset, postings, dtype of the document number deltas, dtype of the frequencies)
 Directory = dict[tuple[str, str], tuple[int, int, str, str]]
@@ -44,6 +50,7 @@ class RecordingFieldWriter:
         self._file: Any = None
         self._written = 0
         self._directory: Directory = {}
+        self._counts: dict[str, int] = {}
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[Posting]) -> None:
         self._inner.add_postings(schema, lengths, self._record(items))
@@ -63,7 +70,12 @@ class RecordingFieldWriter:
         self._keep(field, text, docs, freqs)
 
     def _keep(self, field: str | None, text: bytes | None, docs: list[int], freqs: list[float]) -> None:
-        if len(docs) < MIN_DOCS or field not in self._fields or text is None:
+        if field not in self._fields or text is None:
+            return
+        if PAIR_BYTE not in text:
+            term = text.decode("utf-8")
+            self._counts[term] = self._counts.get(term, 0) + round(sum(freqs))
+        if len(docs) < MIN_DOCS:
             return
         numbers = np.asarray(docs, dtype=np.int64)
         deltas = np.diff(numbers, prepend=0)
@@ -80,6 +92,10 @@ class RecordingFieldWriter:
 
     def close(self) -> None:
         self._inner.close()
+        if self._counts:
+            with self._segment.create_file(self._storage, COUNTS_EXT) as counts:
+                counts.write(pickle.dumps(self._counts, protocol=pickle.HIGHEST_PROTOCOL))
+            self._counts = {}
         if self._file is not None:
             self._file.write(pickle.dumps(self._directory, protocol=pickle.HIGHEST_PROTOCOL))
             self._file.write(_FOOTER.pack(self._written))
@@ -138,15 +154,31 @@ def read(leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | No
     return arrays.read(field, term) if arrays is not None else None
 
 
+def counts(leaf: Any) -> dict[str, int] | None:
+    """How often each syllable and word term occurs in the titles and bodies of a Whoosh segment
+    reader's segment; None when the segment has no counts file (written before it existed)."""
+    name = leaf.segment().make_filename(COUNTS_EXT)
+    storage = leaf.storage()
+    if not storage.file_exists(name):
+        return None
+    with storage.open_file(name) as file:
+        found: dict[str, int] = pickle.loads(file.read(storage.file_length(name)))
+    return found
+
+
 def problems(leaf: Any) -> list[str]:
-    """What is wrong with the arrays file of a Whoosh segment reader, in words: it must read, and each
-    term's arrays must hold as many postings as Whoosh's term info counts, in increasing document
-    order within the segment, with positive frequencies. Reads the file afresh."""
+    """What is wrong with the files written here for a Whoosh segment reader's segment, in words: both
+    must read, and each term's arrays must hold as many postings as Whoosh's term info counts, in
+    increasing document order within the segment, with positive frequencies. Reads them afresh."""
+    found = []
+    try:
+        counts(leaf)
+    except Exception as error:  # any failure to read the file is the finding itself
+        found.append(f"its term counts ({COUNTS_EXT}) cannot be read: {type(error).__name__}: {error}")
     try:
         arrays = _open(leaf.storage(), leaf.segment().make_filename(EXT))
-    except Exception as error:  # any failure to read the file is the finding itself
-        return [f"its frequent terms' arrays ({EXT}) cannot be read: {type(error).__name__}: {error}"]
-    found = []
+    except Exception as error:
+        return [*found, f"its frequent terms' arrays ({EXT}) cannot be read: {type(error).__name__}: {error}"]
     for (field, term), entry in arrays.directory.items() if arrays is not None else ():
         try:
             docs, freqs = arrays.arrays(entry)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch import frequent
 from vnsearch.analysis import PAIR_JOINER, WORD_JOINER
 from vnsearch.text import fold
 
@@ -133,15 +134,21 @@ def _build_quietly(key: tuple[str, ...], leaves: list[Any]) -> None:
 
 
 def _term_counts(leaves: Iterable[Any]) -> dict[str, int]:
-    """Total occurrences of every syllable and word term of the text fields, over all segments.
+    """Total occurrences of every syllable and word term of the text fields, over all segments: from
+    the counts file each segment has (`vnsearch.frequent`), or else from its term file.
 
     Summed in a dict: np.unique over the terms as a string array sorts them, ten times slower."""
     counts: dict[str, int] = {}
     found = counts.get
     for leaf in leaves:
-        terms, weights = _segment_terms(leaf)
-        for term, weight in zip(terms, weights.astype(np.int64).tolist()):
-            counts[term] = found(term, 0) + weight
+        recorded = frequent.counts(leaf)
+        if recorded is not None:
+            segment_counts: Iterable[tuple[str, int]] = recorded.items()
+        else:  # the same term may come twice, from titles and from bodies
+            terms, weights = _segment_terms(leaf)
+            segment_counts = zip(terms, weights.astype(np.int64).tolist())
+        for term, count in segment_counts:
+            counts[term] = found(term, 0) + count
     return counts
 
 
