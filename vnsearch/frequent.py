@@ -24,11 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch.analysis import PAIR_JOINER
+
 # One full Whoosh postings block (W3Codec's block limit): shorter lists cost one block read anyway.
 MIN_DOCS = 128
 EXT = ".vnf"
 COUNTS_EXT = ".vnc"
-PAIR_BYTE = b" "  # analysis.PAIR_JOINER: pair terms are left out of the counts
+_PAIR_BYTES = PAIR_JOINER.encode("utf-8")  # pair terms are left out of the counts
 
 # (field, term) → (byte offset, postings, dtype of the document number deltas, dtype of the frequencies)
 Directory = dict[tuple[str, str], tuple[int, int, str, str]]
@@ -37,7 +39,8 @@ _FOOTER = struct.Struct("<Q")
 
 
 class RecordingFieldWriter:
-    """Whoosh's field writer for a new segment, also writing the frequent terms' arrays (EXT).
+    """Whoosh's field writer for a new segment, also writing the frequent terms' arrays (EXT) and the
+    syllable and word counts (COUNTS_EXT).
 
     Whoosh feeds every posting of the segment, sorted by field, term and document, through
     `add_postings`, both for new documents and for merges, so this sees each term's list whole."""
@@ -72,7 +75,7 @@ class RecordingFieldWriter:
     def _keep(self, field: str | None, text: bytes | None, docs: list[int], freqs: list[float]) -> None:
         if field not in self._fields or text is None:
             return
-        if PAIR_BYTE not in text:
+        if _PAIR_BYTES not in text:
             term = text.decode("utf-8")
             self._counts[term] = self._counts.get(term, 0) + round(sum(freqs))
         if len(docs) < MIN_DOCS:
