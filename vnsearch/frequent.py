@@ -160,13 +160,8 @@ def read(leaf: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | No
 def counts(leaf: Any) -> dict[str, int] | None:
     """How often each syllable and word term occurs in the titles and bodies of a Whoosh segment
     reader's segment; None when the segment has no counts file (written before it existed)."""
-    name = leaf.segment().make_filename(COUNTS_EXT)
-    storage = leaf.storage()
-    if not storage.file_exists(name):
-        return None
-    with storage.open_file(name) as file:
-        found: dict[str, int] = pickle.loads(file.read(storage.file_length(name)))
-    return found
+    contents = _contents(leaf.storage(), leaf.segment().make_filename(COUNTS_EXT))
+    return None if contents is None else pickle.loads(contents)
 
 
 def problems(leaf: Any) -> list[str]:
@@ -196,11 +191,18 @@ def problems(leaf: Any) -> list[str]:
 
 
 def _open(storage: Any, name: str) -> _SegmentArrays | None:
+    contents = _contents(storage, name)
+    return None if contents is None else _SegmentArrays(contents)
+
+
+def _contents(storage: Any, name: str) -> Any:
+    """A segment file's bytes: a view of the segment's memory map where Whoosh has one, else read
+    once; None when the segment has no such file."""
     if not storage.file_exists(name):
         return None
     file = storage.open_file(name)
     buffer = getattr(file, "_buf", None)
-    if buffer is None:  # not memory-mapped: read the file once
+    if buffer is None:
         buffer = file.read(storage.file_length(name))
         file.close()
-    return _SegmentArrays(buffer)
+    return buffer

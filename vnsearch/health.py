@@ -21,9 +21,10 @@ def check(path: str | Path) -> list[str]:
 
     Checks the vnsearch.json meta file, the latest table of contents (TOC), then every segment it
     lists: its files open, every stored document reads back with an id, the live and deleted counts
-    add up, each live id appears once, in the id field's terms as in the stored fields, and the
-    frequent terms' arrays agree with Whoosh's term infos (`vnsearch.frequent.problems`). Files
-    that no commit refers to (left by a killed writer, removed by the next commit) are not problems.
+    add up, each live id appears once, in the id field's terms as in the stored fields, its term
+    counts read and its frequent terms' arrays agree with Whoosh's term infos
+    (`vnsearch.frequent.problems`). Files that no commit refers to (left by a killed writer, removed
+    by the next commit) are not problems.
     """
     path = Path(path)
     problems = _meta_problems(path / META_FILE)

@@ -39,7 +39,8 @@ def workers_for(count: int) -> int:
 
 class Writer(writing.SegmentWriter):
     """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`), also
-    writing each segment's frequent terms as arrays for ranking (`vnsearch.frequent`)."""
+    writing each segment's frequent terms as arrays for ranking and its term counts for the lexicon
+    (`vnsearch.frequent`)."""
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=codec(), **kwargs)
