@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +29,18 @@ def make_index(tmp_path: Path) -> Callable[[Iterable[dict]], Index]:
         return index
 
     return make
+
+
+def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, Any]]]:
+    """Every term of every field with its (document, weight, value) postings, as Whoosh reads them.
+    A field without values (`id`) reads None from a block and "" from an inlined list: both mean none."""
+    reader = index._current_searcher().reader()
+    table = {}
+    for field, term in reader.all_terms():
+        matcher = reader.postings(field, term)
+        found = []
+        while matcher.is_active():
+            found.append((matcher.id(), matcher.weight(), matcher.value() or None))
+            matcher.next()
+        table[(field, term)] = found
+    return table

@@ -5,29 +5,14 @@ segments holding inlined postings are merged."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import vnsearch.writers
+from tests.conftest import postings
 from vnsearch import Index
 from vnsearch._whoosh import W3Codec
 from vnsearch.demo import sample_documents
-
-
-def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, Any]]]:
-    """Every term of every field with its (document, weight, value) postings, as Whoosh reads them.
-    A field without values (`id`) reads None from a block and "" from an inlined list: both mean none."""
-    reader = index._current_searcher().reader()
-    table = {}
-    for field, term in reader.all_terms():
-        matcher = reader.postings(field, term)
-        found = []
-        while matcher.is_active():
-            found.append((matcher.id(), matcher.weight(), matcher.value() or None))
-            matcher.next()
-        table[(field, term)] = found
-    return table
 
 
 def size(path: Path) -> int:

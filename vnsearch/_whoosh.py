@@ -11,11 +11,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     from whoosh import fields, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3TermInfo, _lenfield
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
     from whoosh.reading import SegmentReader
-    from whoosh.util.numeric import byte_to_length
+    from whoosh.system import pack_ushort
+    from whoosh.util.numeric import byte_to_length, length_to_byte
 
 
 def _buffer_file_init(self: BufferFile, buf: Any, name: str | None = None, onclose: Any = None) -> None:
@@ -99,11 +100,14 @@ __all__ = [
     "SegmentReader",
     "Token",
     "Tokenizer",
+    "W3LeafMatcher",
     "_lenfield",
     "byte_to_length",
     "codec",
     "fields",
     "index",
+    "length_to_byte",
+    "pack_ushort",
     "query",
     "scoring",
     "writing",

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis import PAIR_JOINER
+from vnsearch.segments import Term
 
 # One full Whoosh postings block (W3Codec's block limit): shorter lists cost one block read anyway.
 MIN_DOCS = 128
@@ -34,19 +35,15 @@ _PAIR_BYTES = PAIR_JOINER.encode("utf-8")  # pair terms are left out of the coun
 
 # (field, term) → (byte offset, postings, dtype of the document number deltas, dtype of the frequencies)
 Directory = dict[tuple[str, str], tuple[int, int, str, str]]
-Posting = tuple[str, bytes, int, float, Any]
 _FOOTER = struct.Struct("<Q")
 
 
-class RecordingFieldWriter:
-    """Whoosh's field writer for a new segment, also writing the frequent terms' arrays (EXT) and the
-    syllable and word counts (COUNTS_EXT).
+class Recorder:
+    """Writes a new segment's frequent terms' arrays (EXT) and syllable and word counts (COUNTS_EXT)
+    from the terms passing through `record` on their way to Whoosh's field writer: each term's list
+    whole, for new documents and merges alike."""
 
-    Whoosh feeds every posting of the segment, sorted by field, term and document, through
-    `add_postings`, both for new documents and for merges, so this sees each term's list whole."""
-
-    def __init__(self, inner: Any, storage: Any, segment: Any, fields: Iterable[str]):
-        self._inner = inner
+    def __init__(self, storage: Any, segment: Any, fields: Iterable[str]):
         self._storage = storage
         self._segment = segment
         self._fields = frozenset(fields)
@@ -55,46 +52,33 @@ class RecordingFieldWriter:
         self._directory: Directory = {}
         self._counts: dict[str, int] = {}
 
-    def add_postings(self, schema: Any, lengths: Any, items: Iterable[Posting]) -> None:
-        self._inner.add_postings(schema, lengths, self._record(items))
+    def record(self, terms: Iterable[Term]) -> Iterator[Term]:
+        for term in terms:
+            if term.field in self._fields:
+                self._keep(term)
+            yield term
 
-    def _record(self, items: Iterable[Posting]) -> Iterator[Posting]:
-        field = text = None
-        docs: list[int] = []
-        freqs: list[float] = []
-        for item in items:
-            if item[1] != text or item[0] != field:
-                self._keep(field, text, docs, freqs)
-                field, text, docs, freqs = item[0], item[1], [], []
-            if item[2] >= 0:  # Whoosh's spelling-only entries carry document -1
-                docs.append(item[2])
-                freqs.append(item[3])
-            yield item
-        self._keep(field, text, docs, freqs)
-
-    def _keep(self, field: str | None, text: bytes | None, docs: list[int], freqs: list[float]) -> None:
-        if field not in self._fields or text is None:
+    def _keep(self, term: Term) -> None:
+        if _PAIR_BYTES not in term.text:
+            text = term.text.decode("utf-8")
+            self._counts[text] = self._counts.get(text, 0) + round(sum(term.weights))
+        if len(term.docs) < MIN_DOCS:
             return
-        if _PAIR_BYTES not in text:
-            term = text.decode("utf-8")
-            self._counts[term] = self._counts.get(term, 0) + round(sum(freqs))
-        if len(docs) < MIN_DOCS:
-            return
-        numbers = np.asarray(docs, dtype=np.int64)
+        numbers = np.asarray(term.docs, dtype=np.int64)
         deltas = np.diff(numbers, prepend=0)
         delta_type = _narrowest(int(deltas.max()))
-        weights = np.asarray(freqs, dtype=np.float64)
+        weights = np.asarray(term.weights, dtype=np.float64)
         whole = bool(np.all(weights == np.round(weights)))
         freq_type = _narrowest(int(weights.max())) if whole else "<f4"
         if self._file is None:
             self._file = self._segment.create_file(self._storage, EXT)
         data = deltas.astype(delta_type).tobytes() + weights.astype(freq_type).tobytes()
-        self._directory[(field, text.decode("utf-8"))] = (self._written, len(docs), delta_type, freq_type)
+        self._directory[(term.field, term.text.decode("utf-8"))] = (self._written, len(numbers), delta_type, freq_type)
         self._file.write(data)
         self._written += len(data)
 
     def close(self) -> None:
-        self._inner.close()
+        """Write the files (a segment with no counts or no frequent terms gets none)."""
         if self._counts:
             with self._segment.create_file(self._storage, COUNTS_EXT) as counts:
                 counts.write(pickle.dumps(self._counts, protocol=pickle.HIGHEST_PROTOCOL))
@@ -104,9 +88,6 @@ class RecordingFieldWriter:
             self._file.write(_FOOTER.pack(self._written))
             self._file.close()
             self._file = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def _narrowest(largest: int) -> str:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from vnsearch import frequent
+from vnsearch import frequent, segments
 from vnsearch._whoosh import SegmentReader, codec, writing
 from vnsearch._whoosh import index as windex
 from vnsearch.schema import TEXT_FIELDS
@@ -44,37 +44,40 @@ class Writer(writing.SegmentWriter):
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=codec(), **kwargs)
-        self.fieldwriter = frequent.RecordingFieldWriter(self.fieldwriter, self.storage, self.newsegment, TEXT_FIELDS)
+        self._recorder = frequent.Recorder(self.storage, self.newsegment, TEXT_FIELDS)
+        self._merging: list[segments.Source] = []
 
-    def per_document_reader(self) -> Any:
-        return _Lengths(super().per_document_reader())
+    def add_reader(self, reader: Any) -> None:
+        """Copy a segment being merged: its documents now, its postings when the new segment is
+        written, term by term (`vnsearch.segments`). The writer closes `reader` when it is done."""
+        self._check_state()
+        fieldnames = set(self.schema.names()) | {name for name in reader.indexed_field_names() if name in self.schema}
+        basedoc = self.docnum
+        docmap = self.write_per_doc(fieldnames, reader)
+        self._merging.append(segments.Source(reader, basedoc, docmap, self.schema))
+        self._added = True
 
-    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        """Copy a merged segment's postings. Whoosh reads an inlined posting of a field that stores no
-        values (`id`) as the value "", which its own pool then rejects (it wants None)."""
-        for fieldname, text, docnum, weight, value in self._process_posts(reader.iter_postings(), startdoc, docmap):
-            self.pool.add((fieldname, text, docnum, weight, value or None))
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader()
+        documents = range(perdoc.doc_count_all())
 
+        def lengths(field: str) -> list[int]:
+            return [perdoc.doc_field_length(docnum, field, 0) for docnum in documents]
 
-class _Lengths:
-    """A segment's per-document reader whose field lengths are read once per field. Writing postings,
-    Whoosh asks for the document's field length once per posting, about 10 µs a call through its column
-    readers: a tenth of the indexing time, as vnsearch writes some thousand postings per article."""
+        terms = segments.terms(self.pool.iter_postings(), self._merging)
+        segments.write(self.fieldwriter, self.schema, lengths, self._recorder.record(terms))
+        self.fieldwriter.close()
+        self._recorder.close()
+        perdoc.close()
 
-    def __init__(self, reader: Any):
-        self._reader = reader
-        self._fields: dict[str, list[int]] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        lengths = self._fields.get(fieldname)
-        if lengths is None:
-            read = self._reader.doc_field_length
-            lengths = [read(n, fieldname, default) for n in range(self._reader.doc_count_all())]
-            self._fields[fieldname] = lengths
-        return lengths[docnum]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
+    def _close_segment(self) -> None:
+        try:
+            super()._close_segment()
+        finally:
+            for source in self._merging:
+                source.reader.close()
+            self._merging = []
 
 
 class ParallelWriter(Writer):
@@ -130,9 +133,7 @@ def tiered_merge(writer: Any, segments: list[Any]) -> list[Any]:
             kept += tier
             continue
         for segment in tier:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
+            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
     return kept
 
 

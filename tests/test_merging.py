@@ -1,0 +1,95 @@
+"""Segments are written a term and a block at a time (vnsearch.segments), and merged by reading the old
+segments' term files side by side instead of through Whoosh's sorting pool: the merged segment must hold
+exactly what Whoosh's own merge writes, posting for posting, with replaced documents dropped and the
+rest renumbered, rank as it would, and its files must be byte for byte what Whoosh's posting-by-posting
+writer makes of the same postings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import vnsearch.writers
+from tests.conftest import postings
+from vnsearch import Index, segments
+from vnsearch._whoosh import W3Codec, writing
+from vnsearch.demo import sample_documents
+
+# Deleted before the merge: its words, found nowhere else, must not survive it as empty terms.
+DOOMED = {"id": "sap-xoa", "title": "Bài sắp xoá", "body": "Chữ xyzzyq và quoxwv không có ở bài nào khác."}
+
+
+def build(path: Path) -> Index:
+    """Five commits of 20 sample articles, one replacing ten of them (deletions inside the segments to
+    merge), then four more of 20: the tenth segment of the 10–99 tier makes the last commit merge."""
+    docs = list(sample_documents())
+    index = Index.create(path)
+    index.add(docs[:100], batch_size=20)
+    index.add([dict(doc, title=doc["title"] + " (cập nhật)") for doc in docs[:50:5]] + [DOOMED])
+    index.delete(DOOMED["id"])
+    index.add(docs[100:180], batch_size=20)
+    index.add(docs[180:200])
+    return index
+
+
+def posting_by_posting(writer: vnsearch.writers.Writer) -> None:
+    """The same terms written through Whoosh's own `add_postings`, one posting at a time."""
+    writer.perdocwriter.close()
+    perdoc = writer.per_document_reader()
+    terms = segments.terms(writer.pool.iter_postings(), writer._merging)
+    items = ((t.field, t.text, *posting) for t in terms for posting in zip(t.docs, t.weights, t.values))
+    writer.fieldwriter.add_postings(writer.schema, perdoc, items)
+    writer.fieldwriter.close()
+    perdoc.close()
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Index]:
+    base = tmp_path_factory.mktemp("merging")
+    ours = build(base / "ours")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vnsearch.writers.Writer, "_flush_segment", posting_by_posting)
+        slow = build(base / "posting-by-posting")
+    with pytest.MonkeyPatch.context() as patch:
+        # Whoosh's own merge, through its pool; its default codec, as the pool cannot take the empty
+        # values of inlined postings (see Writer).
+        patch.setattr(vnsearch.writers, "codec", W3Codec)
+        patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
+        patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
+        stock = build(base / "stock")
+    return ours, stock, slow
+
+
+def test_merge_drops_replaced_documents_and_keeps_the_rest(merged: tuple[Index, Index, Index]) -> None:
+    ours = merged[0]
+    reader = ours._current_searcher().reader()
+    sizes = [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
+    assert sizes == [200] and len(ours) == 200  # the replaced copies are gone, not merged as deleted
+    assert not reader.has_deletions()
+    assert "(cập nhật)" in ours.get(list(sample_documents())[5]["id"])["title"]
+    assert not [term for _, term in reader.all_terms() if b"xyzzyq" in term or b"quoxwv" in term]
+
+
+def test_merged_postings_equal_whooshs_merge(merged: tuple[Index, Index, Index]) -> None:
+    ours, stock, _ = merged
+    assert postings(ours) == postings(stock)
+    for query in ("Quận 5 dân vận 2023", "quan 5 dan van", '"dân vận khéo"', "cập nhật"):
+        assert [(hit.id, hit.score) for hit in ours.search(query)] == [
+            (hit.id, hit.score) for hit in stock.search(query)
+        ]
+
+
+def segment_files(index: Index) -> tuple[dict[bytes, bytes], bytes]:
+    """The one segment's term table (key → term info, as stored) and its whole postings file."""
+    ((leaf, _),) = index._current_searcher().reader().leaf_readers()
+    terms = leaf._terms
+    postfile = terms._postfile
+    return dict(terms._tindex.items()), postfile.get(0, len(postfile._buf))
+
+
+def test_block_writer_writes_what_whoosh_writes_posting_by_posting(merged: tuple[Index, Index, Index]) -> None:
+    ours, _, slow = merged
+    table, postings_file = segment_files(ours)
+    assert len(table) > 10_000 and len(postings_file) > 100_000
+    assert (table, postings_file) == segment_files(slow)

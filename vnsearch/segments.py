@@ -1,0 +1,181 @@
+"""Writing a new segment's postings a term at a time: its own documents' and those of the segments it
+merges.
+
+Whoosh merges a segment by looking each of its terms up by key and pushing its postings one at a time
+through the writer's sorting pool, which pickles them out to temporary runs and sorts them all over
+again; then it writes every posting with a few Python calls. But every segment is already sorted by
+field and term: here the merged segments' term files are read in order side by side, each term's
+postings are gathered a block at a time (deleted documents dropped, the rest renumbered), and written
+a block at a time. Merging ten 500-article segments went from 90 s to about 20 s.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from vnsearch._whoosh import W3LeafMatcher, W3TermInfo, length_to_byte, pack_ushort
+
+Posting = tuple[str, bytes, int, float, Any]
+Key = tuple[str, bytes]
+_TERM_INFO = W3TermInfo._struct
+
+
+class Term:
+    """One term of the new segment with all its postings, in document order."""
+
+    __slots__ = ("docs", "field", "text", "values", "weights")
+
+    def __init__(self, field: str, text: bytes):
+        self.field = field
+        self.text = text
+        self.docs: list[int] = []
+        self.weights: list[float] = []
+        self.values: list[Any] = []
+
+
+class Source:
+    """One segment being merged: its terms in order, and its postings under their new numbers."""
+
+    def __init__(self, reader: Any, basedoc: int, docmap: dict[int, int] | None, schema: Any):
+        self.reader = reader
+        self._terms = reader._terms  # Whoosh 2.7's W3TermsReader: in-order items, the postings file
+        self._basedoc = basedoc
+        self._docmap = docmap
+        self._schema = schema
+
+    def terms(self) -> Iterator[tuple[Key, Source, Any]]:
+        """(field, term) with the term's info, sorted as the new segment is, fields not in the schema
+        left out."""
+        for field in sorted(name for name in self.reader.indexed_field_names() if name in self._schema):
+            for (name, text), info in self._terms.items_from(field, b""):
+                if name != field:
+                    break
+                yield (name, text), self, info
+
+    def extend(self, term: Term, info: Any) -> None:
+        """Append this segment's postings of `term` (as its term info locates them), renumbered."""
+        docmap, basedoc = self._docmap, self._basedoc
+        for ids, weights, values in self._blocks(term.field, info):
+            if docmap is None:
+                term.docs.extend([basedoc + docnum for docnum in ids])
+                term.weights.extend(weights)
+                term.values.extend(values)
+                continue
+            for docnum, weight, value in zip(ids, weights, values):
+                if docnum in docmap:
+                    term.docs.append(docmap[docnum])
+                    term.weights.append(weight)
+                    term.values.append(value)
+
+    def _blocks(self, field: str, info: Any) -> Iterator[tuple[Any, Any, Any]]:
+        if info.is_inlined():
+            ids, weights, values = info.inlined_postings()
+            # The writer keeps only non-empty values, so a field without them inlines none at all.
+            yield ids, weights, values or (None,) * len(ids)
+            return
+        offset, length = info.extent()
+        matcher = W3LeafMatcher(self._terms._postfile, offset, length, self._schema[field].format)
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            yield matcher._ids, matcher._weights, matcher._values
+            matcher._next_block()
+
+
+class _Pool:
+    """The writer's own new postings (sorted by Whoosh's pool) as one more source."""
+
+    @staticmethod
+    def terms(items: Iterable[Posting]) -> Iterator[tuple[Key, type[_Pool], list[Posting]]]:
+        for key, postings in groupby(items, key=itemgetter(0, 1)):
+            yield key, _Pool, list(postings)
+
+    @staticmethod
+    def extend(term: Term, postings: list[Posting]) -> None:
+        for _, _, docnum, weight, value in postings:
+            term.docs.append(docnum)
+            term.weights.append(weight)
+            term.values.append(value)
+
+
+def terms(pool: Iterable[Posting], sources: list[Source]) -> Iterator[Term]:
+    """Every term of a new segment, sorted by field and term, with its postings: the writer's own
+    (numbered first) and then each merged segment's, in the order they were added to the writer.
+    A term found only in deleted documents is left out."""
+    streams = [_Pool.terms(pool)] + [source.terms() for source in sources]
+    term = None
+    # heapq.merge breaks ties by stream order, so a term's postings come out in document order.
+    for key, source, payload in heapq.merge(*streams, key=itemgetter(0)):
+        if term is None or (term.field, term.text) != key:
+            if term is not None and term.docs:
+                yield term
+            term = Term(*key)
+        source.extend(term, payload)
+    if term is not None and term.docs:
+        yield term
+
+
+def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], terms: Iterable[Term]) -> None:
+    """Write `terms` through Whoosh 2.7's W3FieldWriter, filling its postings writer a block at a time
+    with what `add_posting` would have put there posting by posting. `lengths(field)` gives every
+    document's length of the field, by document number (the blocks record their shortest and longest)."""
+    field = None
+    field_lengths: list[int] = []
+    for term in terms:
+        if term.field != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            field = term.field
+            fieldwriter.start_field(field, schema[field])
+            field_lengths = lengths(field)
+        if len(term.docs) < fieldwriter._postwriter._inlinelimit:
+            fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + term.text, _inlined(term, field_lengths))
+            continue
+        fieldwriter.start_term(term.text)
+        _fill(fieldwriter._postwriter, term, field_lengths)
+        fieldwriter.finish_term()
+    if field is not None:
+        fieldwriter.finish_field()
+
+
+def _inlined(term: Term, field_lengths: list[int]) -> bytes:
+    """The term info `W3TermInfo.to_bytes` writes for a list short enough to be inlined: most terms
+    are, and building it directly costs a third of going through the postings writer."""
+    weights = array("f", term.weights)
+    lengths = [length for length in (field_lengths[docnum] for docnum in term.docs) if length]
+    shortest = 0 if not lengths else length_to_byte(min(lengths))
+    header = _TERM_INFO.pack(
+        1,
+        sum(weights),
+        len(weights),
+        shortest,
+        length_to_byte(max(lengths, default=0)),
+        max(0, *term.weights),
+        term.docs[0],
+        term.docs[-1],
+    )
+    return header + pickle.dumps((tuple(term.docs), tuple(weights), tuple(v for v in term.values if v)), 2)
+
+
+def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
+    """Put `term`'s postings into a W3PostingsWriter, writing out each full block."""
+    limit = postings._blocklimit
+    for start in range(0, len(term.docs), limit):
+        if start:
+            postings._write_block()
+        docs = term.docs[start : start + limit]
+        weights = term.weights[start : start + limit]
+        postings._ids.extend(docs)
+        postings._weights.extend(weights)
+        postings._values = [value for value in term.values[start : start + limit] if value]
+        postings._maxweight = max(0, *weights)
+        lengths = [length for length in (field_lengths[docnum] for docnum in docs) if length]
+        postings._minlength = min(lengths, default=None)
+        postings._maxlength = max(lengths, default=0)
