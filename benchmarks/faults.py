@@ -220,7 +220,10 @@ def verify(index_path: Path, journal: Journal, outcome: Outcome) -> list[str]:
             stored = index.get(doc_id)
             if stored is None or (stored.get("title"), stored.get("body")) != (source[doc_id]["title"], source[doc_id]["body"]):
                 problems.append(f"{doc_id} is not stored as it was added")
-        if committed and not any(hit.id == committed[-1] for hit in index.search(source[committed[-1]]["title"], limit=20)):
+        # Ranked among the best: the corpus repeats articles (`~N` copies), so up to 25 share a title and
+        # its score, and ties go to the older document.
+        hits = index.search(source[committed[-1]]["title"], limit=100) if committed else []
+        if committed and not any(hit.id == committed[-1] and hit.score == hits[0].score for hit in hits):
             problems.append(f"searching the title of {committed[-1]} does not find it")
         outcome.documents = len(ids)
     return problems
