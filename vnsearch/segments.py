@@ -149,14 +149,13 @@ def _inlined(term: Term, field_lengths: list[int]) -> bytes:
     """The term info `W3TermInfo.to_bytes` writes for a list short enough to be inlined: most terms
     are, and building it directly costs a third of going through the postings writer."""
     weights = array("f", term.weights)
-    lengths = [length for length in (field_lengths[docnum] for docnum in term.docs) if length]
-    shortest = 0 if not lengths else length_to_byte(min(lengths))
+    shortest, longest = _length_range(term.docs, field_lengths)
     header = _TERM_INFO.pack(
         1,
         sum(weights),
         len(weights),
-        shortest,
-        length_to_byte(max(lengths, default=0)),
+        0 if shortest is None else length_to_byte(shortest),
+        length_to_byte(longest),
         max(0, *term.weights),
         term.docs[0],
         term.docs[-1],
@@ -176,6 +175,11 @@ def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
         postings._weights.extend(weights)
         postings._values = [value for value in term.values[start : start + limit] if value]
         postings._maxweight = max(0, *weights)
-        lengths = [length for length in (field_lengths[docnum] for docnum in docs) if length]
-        postings._minlength = min(lengths, default=None)
-        postings._maxlength = max(lengths, default=0)
+        postings._minlength, postings._maxlength = _length_range(docs, field_lengths)
+
+
+def _length_range(docs: list[int], field_lengths: list[int]) -> tuple[int | None, int]:
+    """Shortest and longest field length among `docs`, as `add_posting` tracks them: lengths of 0 are
+    not counted, and with none left the shortest is None and the longest 0."""
+    lengths = [length for length in (field_lengths[docnum] for docnum in docs) if length]
+    return min(lengths, default=None), max(lengths, default=0)

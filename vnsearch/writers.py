@@ -38,9 +38,9 @@ def workers_for(count: int) -> int:
 
 
 class Writer(writing.SegmentWriter):
-    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`), also
-    writing each segment's frequent terms as arrays for ranking and its term counts for the lexicon
-    (`vnsearch.frequent`)."""
+    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`), writing
+    and merging postings a term at a time (`vnsearch.segments`), and also each segment's frequent terms
+    as arrays for ranking and its term counts for the lexicon (`vnsearch.frequent`)."""
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=codec(), **kwargs)
@@ -120,12 +120,12 @@ class ParallelWriter(Writer):
         self._finish()
 
 
-def tiered_merge(writer: Any, segments: list[Any]) -> list[Any]:
+def tiered_merge(writer: Any, existing: list[Any]) -> list[Any]:
     """Whoosh merge policy: fold every tier holding MERGE_FACTOR segments or more into `writer`'s new
     segment and keep the rest. Whoosh's default (MERGE_SMALL) can merge a whole large index in a
     commit of 100 documents: ten minutes on 35,000 articles."""
     tiers: dict[int, list[Any]] = defaultdict(list)
-    for segment in segments:
+    for segment in existing:
         tiers[len(str(max(segment.doc_count_all(), 1)))].append(segment)
     kept = []
     for tier in tiers.values():
