@@ -33,6 +33,8 @@ def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
         ("hoi nghi tong ket cong tac dan van", "hội nghị tổng kết công tác dân vận"),
         ("Co hoc luong tu duoc hinh thanh vao the ki nao?", "Cơ học lượng tử được hình thành vào thế kỉ nào?"),
         ("San nha cua Polonia nam o dau?", "Sân nhà của Polonia nằm ở đâu?"),
+        # The paragraph ranked first writes `vẫn` (`_Evidence.leading`); without it: `nào vấn được`.
+        ("Quoc gia phuong Tay nao van duoc cho phep trung phat than the?", "Quốc gia phương Tây nào vẫn được cho phép trừng phạt thân thể?"),
         ("Ha Lan o dau", "Hà Lan ở đâu"),
         ("-hdnd title:dan van", "-hđnd title:dân vận"),
     ],

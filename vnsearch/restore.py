@@ -5,14 +5,16 @@ most likely sequence is found by a beam search over a chain of evidence, each st
 one below it:
 
 1. how often each form occurs in the index (the lexicon), and in titles and bodies of the documents
-   that share the most query pairs (a sample read from stored text, where the query's neighbours
-   decide: `quan 5` is `quận 5` there);
+   ranked first for the query's folded pairs (a sample read from stored text, where the query's
+   neighbours decide: `quan 5` is `quận 5` there);
 2. which written pairs occur for each folded pair: inside pyvi words (`dân_vận`) over the whole index,
    and anywhere in the sample;
 3. written triples in the sample.
 
-News rarely asks questions, so a short list of interrogative phrases (`ở đâu`, `cái gì`) counts as a
-few extra occurrences. benchmarks/query_understanding.py measures all of it against pyvi.
+The documents ranked first for the query count most (the first one also on its own: the article a
+question is about writes its words the way the question means them). News rarely asks questions, so
+a short list of interrogative phrases (`ở đâu`, `cái gì`) counts as a few extra occurrences.
+benchmarks/query_understanding.py measures all of it against pyvi.
 """
 
 from __future__ import annotations
@@ -23,18 +25,21 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from vnsearch.analysis import PAIR_JOINER, term_forms
 from vnsearch.lexicon import Lexicon, recent
+from vnsearch.ranking import Clause
 from vnsearch.text import fold, fold_aligned, normalize
 
-# Documents read for context. On the 35k-article index, XQuAD-vi questions restored exactly with 10 / 20 /
-# 40 / 80: 76.5% / 80.2% / 81.7% / 82.0%, p95 28 / 61 / 68 / 136 ms; MLQA-vi questions (held out, their
-# paragraphs added) 75.5% at 20, 76.7% at 40.
-SAMPLE_DOCS = 40
+# Measured on the 35k-article index of benchmarks/query_understanding.py, varying one constant at a time:
+# the share of XQuAD-vi questions restored exactly, then of MLQA-vi questions (their paragraphs added).
+#
+# Documents read for context. 40 / 80 / 120: 85.6% / 86.2% / 86.1%, 80.8% / 84.0% / 82.4% (p95 86 ms at 80).
+SAMPLE_DOCS = 80
 MAX_CANDIDATES = 8
 BEAM = 20
 # Dirichlet smoothing: how many sample occurrences the lower order's estimate is worth.
@@ -43,10 +48,14 @@ PAIR_PRIOR = 2.0
 TRIPLE_PRIOR = 2.0
 MARGIN = math.log(20)
 # A sampled document counts as its score's share of the best one's, to this power: documents that share
-# one query pair only, often as another reading of it (`não của` for `nào của`), count little. Measured on
-# the 35k-article index: 1 → 78.8%, 2 → 80.2%, 3 → 79.2% of XQuAD-vi questions restored exactly.
+# one query pair only, often as another reading of it (`não của` for `nào của`), count little.
+# 1 / 2 / 3: 85.0% / 86.2% / 84.2%, 83.2% / 84.0% / 82.2%.
 SAMPLE_SHARPNESS = 2
 QUESTION_WEIGHT = 3.0
+# How much the first document's own spelling counts (`_Evidence.leading`), and its smoothing.
+# 0 / 0.1 / 0.3 / 0.5 / 1: 85.2% / 85.9% / 86.2% / 86.2% / 84.5%, 82.6% / 83.2% / 84.0% / 81.8% / 79.5%.
+LEADING_WEIGHT = 0.3
+LEADING_PRIOR = 1.0
 # The start and end of the query, as syllables: a query is a phrase, and phrases start and end with
 # some words more than others (`đâu` ends questions, `vẫn` hardly ever ends anything).
 START, END = "<s>", "</s>"
@@ -82,13 +91,13 @@ def restore_diacritics(
     folded = [START, *(fold(s) for s in canonical), END]
     if all(len(_candidates(s, lex, {})) == 1 for s in canonical):
         return None
-    written, totals, capitals = _sample(folded, corpus, docs)
-    candidates = [{START: 1.0}, *(_candidates(s, lex, written) for s in canonical), {END: 1.0}]
+    sample = _sample(folded, corpus, docs)
+    candidates = [{START: 1.0}, *(_candidates(s, lex, sample.written) for s in canonical), {END: 1.0}]
     for i in _names(typed):
-        named = {form: p for form, p in candidates[i + 1].items() if form == canonical[i] or capitals[form]}
+        named = {form: p for form, p in candidates[i + 1].items() if form == canonical[i] or sample.capitals[form]}
         candidates[i + 1] = named or {canonical[i]: 1.0}
-    _add_questions(folded, written, totals)
-    evidence = _Evidence(folded, candidates, written, totals, lex, corpus if docs > 0 else None)
+    _add_questions(folded, sample.written, sample.totals)
+    evidence = _Evidence(folded, candidates, sample, lex, corpus if docs > 0 else None)
     score, best = _search(candidates, evidence, beam)
     as_typed = [START, *canonical, END]
     if best == as_typed:
@@ -116,33 +125,41 @@ def _candidates(syllable: str, lex: Lexicon, written: dict[Gram, float]) -> dict
     return {form: n / total for form, n in forms} if forms else {syllable: 1.0}
 
 
-def _sample(folded: list[str], corpus: Any, docs: int) -> tuple[dict[Gram, float], dict[Gram, float], dict[str, float]]:
-    """Written n-grams (1–3 syllables) of the query's folded n-grams in the documents sharing the most
-    query pairs, each document weighted by its share of the best score (see SAMPLE_SHARPNESS); the same
-    counts by folded n-gram; and how often
-    each written syllable was capitalised."""
-    written: dict[Gram, float] = defaultdict(float)
-    totals: dict[Gram, float] = defaultdict(float)
-    capitals: dict[str, float] = defaultdict(float)
+@dataclass
+class _Sample:
+    """What the documents ranked first for the query's folded pairs write (see `_sample`)."""
+
+    written: dict[Gram, float] = field(default_factory=lambda: defaultdict(float))
+    totals: dict[Gram, float] = field(default_factory=lambda: defaultdict(float))
+    capitals: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # The first document alone: the one most likely about what the query asks.
+    leading: dict[Gram, float] = field(default_factory=lambda: defaultdict(float))
+    leading_totals: dict[Gram, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def _sample(folded: list[str], corpus: Any, docs: int) -> _Sample:
+    """Written n-grams (1–3 syllables) of the query's folded n-grams in the `docs` documents ranked
+    first (BM25) for the query's folded pairs, each weighted by its share of the best score (see
+    SAMPLE_SHARPNESS); the same counts by folded n-gram; how often each written syllable was
+    capitalised; and the first document's counts on their own."""
+    sample = _Sample()
     pairs = {a + PAIR_JOINER + b for a, b in itertools.pairwise(folded[1:-1])}
     if not pairs or docs <= 0:
-        return written, totals, capitals
-    score = np.zeros(corpus.size, dtype=np.float32)
-    for pair in pairs:
-        for field in _FIELDS:
-            found, _, df = corpus.postings(field, pair)
-            if len(found):
-                score[found] += corpus.idf(df)
+        return sample
+    score = corpus.score(Clause(pair, 1.0) for pair in sorted(pairs))
     score[~corpus.live] = 0  # deleted documents keep their postings until a merge drops them
     top = [int(d) for d in np.argsort(-score)[:docs] if score[d] > 0]
     grams = {tuple(folded[i : i + n]) for n in (1, 2, 3) for i in range(len(folded) - n + 1)}
     first = _first_syllables(folded[1:-1])
-    for doc in top:
+    for rank, doc in enumerate(top):
         weight = float(score[doc] / score[top[0]]) ** SAMPLE_SHARPNESS
         stored = corpus.searcher.stored_fields(doc)
-        for field in _FIELDS:
-            _count(stored.get(field) or "", first, grams, weight, (written, totals, capitals))
-    return written, totals, capitals
+        for name in _FIELDS:
+            text = stored.get(name) or ""
+            _count(text, first, grams, weight, (sample.written, sample.totals, sample.capitals))
+            if rank == 0:
+                _count(text, first, grams, 1.0, (sample.leading, sample.leading_totals, defaultdict(float)))
+    return sample
 
 
 def _first_syllables(folded: list[str]) -> re.Pattern[str]:
@@ -216,13 +233,14 @@ def _question_grams() -> list[Gram]:
 class _Evidence:
     """Smoothed probabilities of written 1-, 2- and 3-grams given their folded forms (module docstring)."""
 
-    def __init__(self, folded: list[str], candidates: list[dict[str, float]], written: dict[Gram, float],
-                 totals: dict[Gram, float], lex: Lexicon, corpus: Any | None):  # fmt: skip
+    def __init__(self, folded: list[str], candidates: list[dict[str, float]], sample: _Sample, lex: Lexicon,
+                 corpus: Any | None):  # fmt: skip
         """`corpus` None: count each folded pair's occurrences as its in-word ones (no term lookups)."""
         self.folded = folded
         self.candidates = candidates
-        self.written = written
-        self.totals = totals
+        self.written = sample.written
+        self.totals = sample.totals
+        self.sample = sample
         self.word_pairs = [lex.word_pairs.get(a + PAIR_JOINER + b, {}) for a, b in itertools.pairwise(folded)]
         self.pair_counts = [
             _occurrences(corpus, a + PAIR_JOINER + b) if corpus is not None else sum(pairs.values())
@@ -233,6 +251,18 @@ class _Evidence:
         share = self.candidates[i][form]
         return (self.written.get((form,), 0.0) + UNIGRAM_PRIOR * share) / (
             self.totals.get((self.folded[i],), 0.0) + UNIGRAM_PRIOR
+        )
+
+    def leading(self, i: int, form: str) -> float:
+        """Log-weight of the first document's own choice among the forms of syllable i (one sense per
+        discourse: the article a question is about writes its words the way the question means them);
+        0 when that document does not hold the syllable."""
+        found = self.sample.leading_totals.get((self.folded[i],), 0.0)
+        if not found:
+            return 0.0
+        share = self.candidates[i][form]
+        return LEADING_WEIGHT * math.log(
+            (self.sample.leading.get((form,), 0.0) + LEADING_PRIOR * share) / (found + LEADING_PRIOR)
         )
 
     def pair(self, i: int, first: str, second: str, p_first: float, p_second: float) -> float:
@@ -273,7 +303,7 @@ def _search(candidates: list[dict[str, float]], evidence: _Evidence, width: int)
                     grown.append((math.log(single), (form,), (single,), 1.0))
                     continue
                 pair = evidence.pair(i, forms[-1], form, singles[-1], single)
-                step = math.log(pair) - math.log(singles[-1])
+                step = math.log(pair) - math.log(singles[-1]) + evidence.leading(i, form)
                 if i >= 2:
                     prior = last_pair * pair / singles[-1]
                     step += math.log(evidence.triple(i, (*forms[-2:], form), prior) / prior)
