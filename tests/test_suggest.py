@@ -1,11 +1,13 @@
 import time
+from importlib import resources
 
 import pytest
 
 from vnsearch import Index
+from vnsearch.analysis import term_forms
 from vnsearch.lexicon import lexicon, recent
 from vnsearch.ranking import Corpus
-from vnsearch.restore import restore_diacritics
+from vnsearch.restore import END, QUESTION_WEIGHT, START, _question_grams, restore_diacritics
 from vnsearch.schema import TEXT_FIELDS
 from vnsearch.suggest import complete, did_you_mean, typo_variants
 
@@ -33,6 +35,10 @@ def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
         ("hoi nghi tong ket cong tac dan van", "hội nghị tổng kết công tác dân vận"),
         ("Co hoc luong tu duoc hinh thanh vao the ki nao?", "Cơ học lượng tử được hình thành vào thế kỉ nào?"),
         ("San nha cua Polonia nam o dau?", "Sân nhà của Polonia nằm ở đâu?"),
+        # Read as questions (data/question_grams.tsv); without them: `Đối nào`, `đã xây ra`, `Đối nào`.
+        ("Doi nao da gianh giai vo dich Ekstraklasa vao nam 2000?", "Đội nào đã giành giải vô địch Ekstraklasa vào năm 2000?"),
+        ("Su kien nao da xay ra cach day 66 trieu nam?", "Sự kiện nào đã xảy ra cách đây 66 triệu năm?"),
+        ("Doi nao chien thang trong Super Bowl XXXIII?", "Đội nào chiến thắng trong Super Bowl XXXIII?"),
         # The paragraph ranked first writes `vẫn` (`_Evidence.leading`); without it: `nào vấn được`.
         ("Quoc gia phuong Tay nao van duoc cho phep trung phat than the?", "Quốc gia phương Tây nào vẫn được cho phép trừng phạt thân thể?"),
         ("Ha Lan o dau", "Hà Lan ở đâu"),
@@ -48,6 +54,21 @@ def test_did_you_mean_restores_diacritics_from_the_index(sample: Corpus, typed: 
 )
 def test_did_you_mean_leaves_words_names_codes_and_accented_text_alone(sample: Corpus, typed: str) -> None:
     assert did_you_mean(typed, sample) is None
+
+
+def test_question_grams_are_canonical_pairs_and_triples_counted_by_folded_form() -> None:
+    lines = resources.files("vnsearch").joinpath("data/question_grams.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if not line.startswith("#")]
+    assert len(rows) > 100 and all(len(row) == 2 and int(row[1]) >= 3 for row in rows)
+    for gram, _ in rows:
+        syllables = gram.split()
+        assert 2 <= len(syllables) <= 3
+        assert all(s in (START, END) or term_forms(s)[0] == s for s in syllables), gram
+    grams = _question_grams()
+    # A learnt frame, and a listed phrase that is also learnt, counted from both sources.
+    assert ("vào", "năm", "nào") in dict(grams[("vao", "nam", "nao")])
+    both = dict(grams[("o", "dau")])[("ở", "đâu")]
+    assert both > QUESTION_WEIGHT
 
 
 def test_diacritics_typed_are_kept(sample: Corpus) -> None:

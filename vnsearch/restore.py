@@ -13,8 +13,9 @@ one below it:
 
 The documents ranked first for the query count most (the first one also on its own: the article a
 question is about writes its words the way the question means them). News rarely asks questions, so
-a short list of interrogative phrases (`ở đâu`, `cái gì`) counts as a few extra occurrences.
-benchmarks/query_understanding.py measures all of it against pyvi.
+interrogative phrases (`ở đâu`, `cái gì`), listed here and learnt from other questions
+(data/question_grams.tsv), count as a few extra occurrences. benchmarks/query_understanding.py
+measures all of it against pyvi.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -52,6 +55,9 @@ MARGIN = math.log(20)
 # 1 / 2 / 3: 85.0% / 86.2% / 84.2%, 83.2% / 84.0% / 82.2%.
 SAMPLE_SHARPNESS = 2
 QUESTION_WEIGHT = 3.0
+# A gram of data/question_grams.tsv counts this many times the log of 1 + the number of articles its
+# questions were about. 0 / 1 / 3 / 6: 84.9% / 85.4% / 86.2% / 86.4% (MLQA-vi is the grams' source).
+REGISTER_WEIGHT = 3.0
 # How much the first document's own spelling counts (`_Evidence.leading`), and its smoothing.
 # 0 / 0.1 / 0.3 / 0.5 / 1: 85.2% / 85.9% / 86.2% / 86.2% / 84.5%, 82.6% / 83.2% / 84.0% / 81.8% / 79.5%.
 LEADING_WEIGHT = 0.3
@@ -216,18 +222,32 @@ def _starts_phrase(text: str, start: int) -> bool:
 
 
 def _add_questions(folded: list[str], written: dict[Gram, float], totals: dict[Gram, float]) -> None:
-    """Count each interrogative phrase (and its parts) found in the folded query a few extra times."""
-    present = {tuple(folded[i : i + n]) for n in (2, 3) for i in range(len(folded) - n + 1)}
-    for phrase in _question_grams():
-        key = tuple(fold(s) for s in phrase)
-        if key in present:
-            written[phrase] += QUESTION_WEIGHT
-            totals[key] += QUESTION_WEIGHT
+    """Count the question grams (`_question_grams`) found in the folded query as extra occurrences."""
+    grams = _question_grams()
+    for key in {tuple(folded[i : i + n]) for n in (2, 3) for i in range(len(folded) - n + 1)}:
+        for gram, weight in grams.get(key, ()):
+            written[gram] += weight
+            totals[key] += weight
 
 
-def _question_grams() -> list[Gram]:
-    phrases = [p.split() for p in QUESTION_PHRASES.split("|")]
-    return [tuple(p[i : i + n]) for p in phrases for n in range(2, len(p) + 1) for i in range(len(p) - n + 1)]
+@cache
+def _question_grams() -> dict[Gram, list[tuple[Gram, float]]]:
+    """Written question grams and their weights by folded gram: the parts of QUESTION_PHRASES, and the
+    grams of data/question_grams.tsv (made by benchmarks/question_grams.py)."""
+    weights: dict[Gram, float] = defaultdict(float)
+    for phrase in (p.split() for p in QUESTION_PHRASES.split("|")):
+        for n in range(2, len(phrase) + 1):
+            for i in range(len(phrase) - n + 1):
+                weights[tuple(phrase[i : i + n])] += QUESTION_WEIGHT
+    table = resources.files("vnsearch").joinpath("data/question_grams.tsv").read_text(encoding="utf-8")
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            gram, articles = line.split("\t")
+            weights[tuple(gram.split())] += REGISTER_WEIGHT * math.log(1 + int(articles))
+    by_folded: dict[Gram, list[tuple[Gram, float]]] = defaultdict(list)
+    for gram, weight in weights.items():
+        by_folded[tuple(fold(s) for s in gram)].append((gram, weight))
+    return dict(by_folded)
 
 
 class _Evidence:
