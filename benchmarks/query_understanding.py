@@ -5,7 +5,8 @@
 Builds (or, with --index, reuses) an index of the 240 XQuAD-vi paragraphs and the baomoi-news articles
 as distractors (3,000 with --quick). Each dev question is typed without diacritics (đ → d too) and
 restored by `vnsearch.restore.restore_diacritics` and by pyvi's `ViUtils.add_accents`, the peer, in the
-same run; a restoration counts when every syllable matches the question as written. Autocomplete
+same run; a restoration counts when every syllable matches the question as written (the question grams
+vnsearch counts come from MLQA-vi, see benchmarks/question_grams.py, not from these questions). Autocomplete
 (`vnsearch.suggest.complete`) is timed on prefixes of the same questions cut inside a word. Writes
 benchmarks/results/query_understanding.md (query_understanding-quick.md with --quick).
 """
@@ -137,6 +138,7 @@ def render(header: str, restored: dict[str, dict[str, float]], completion: dict[
     lines += [
         "",
         "vnsearch's times are what `Results.suggestion` costs when it is read (searching does not compute it).",
+        "The question grams it counts (vnsearch/data/question_grams.tsv) come from MLQA-vi questions, not these.",
         "",
         f"Autocomplete: {completion['prefixes']:,} prefixes cut inside a word, {COMPLETIONS} proposals each: "
         f"p50 {completion['p50']:.1f} ms, p95 {completion['p95']:.1f} ms; the intended word (with its "
