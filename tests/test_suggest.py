@@ -36,11 +36,17 @@ def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
         ("Co hoc luong tu duoc hinh thanh vao the ki nao?", "Cơ học lượng tử được hình thành vào thế kỉ nào?"),
         ("San nha cua Polonia nam o dau?", "Sân nhà của Polonia nằm ở đâu?"),
         # Read as questions (data/question_grams.tsv); without them: `Đối nào`, `đã xây ra`, `Đối nào`.
-        ("Doi nao da gianh giai vo dich Ekstraklasa vao nam 2000?", "Đội nào đã giành giải vô địch Ekstraklasa vào năm 2000?"),
+        (
+            "Doi nao da gianh giai vo dich Ekstraklasa vao nam 2000?",
+            "Đội nào đã giành giải vô địch Ekstraklasa vào năm 2000?",
+        ),
         ("Su kien nao da xay ra cach day 66 trieu nam?", "Sự kiện nào đã xảy ra cách đây 66 triệu năm?"),
         ("Doi nao chien thang trong Super Bowl XXXIII?", "Đội nào chiến thắng trong Super Bowl XXXIII?"),
         # The paragraph ranked first writes `vẫn` (`_Evidence.leading`); without it: `nào vấn được`.
-        ("Quoc gia phuong Tay nao van duoc cho phep trung phat than the?", "Quốc gia phương Tây nào vẫn được cho phép trừng phạt thân thể?"),
+        (
+            "Quoc gia phuong Tay nao van duoc cho phep trung phat than the?",
+            "Quốc gia phương Tây nào vẫn được cho phép trừng phạt thân thể?",
+        ),
         ("Ha Lan o dau", "Hà Lan ở đâu"),
         ("-hdnd title:dan van", "-hđnd title:dân vận"),
     ],
