@@ -24,7 +24,12 @@ def baomoi(limit: int | None = None) -> Iterator[dict]:
 
 def xquad_corpus() -> Iterator[dict]:
     """The 240 XQuAD-vi paragraphs, ids prefixed `xquad-` as in the bundled sample."""
-    with open(DATA / "xquad-vi" / "corpus.jsonl", encoding="utf-8") as lines:
+    return paragraphs("xquad-vi", "xquad-")
+
+
+def paragraphs(collection: str, prefix: str = "") -> Iterator[dict]:
+    """The paragraphs of a question-answering collection (`xquad-vi`, `mlqa-vi`), ids prefixed."""
+    with open(DATA / collection / "corpus.jsonl", encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            yield {"id": f"xquad-{row['id']}", "title": row["title"], "body": row["text"]}
+            yield {"id": f"{prefix}{row['id']}", "title": row["title"], "body": row["text"]}

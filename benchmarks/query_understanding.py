@@ -1,14 +1,16 @@
 """Query understanding benchmark: diacritics restored on XQuAD-vi questions, and autocomplete latency.
 
-    python benchmarks/query_understanding.py [--quick] [--index DIR] [--limit N]
+    python benchmarks/query_understanding.py [--quick] [--index DIR] [--limit N] [--questions mlqa-vi]
 
 Builds (or, with --index, reuses) an index of the 240 XQuAD-vi paragraphs and the baomoi-news articles
-as distractors (3,000 with --quick). Each dev question is typed without diacritics (đ → d too) and
+as distractors (3,000 with --quick); with --questions mlqa-vi, of the 451 MLQA-vi paragraphs instead,
+whose questions the question grams were learnt from (a check, not a held-out figure). Each dev question
+is typed without diacritics (đ → d too) and
 restored by `vnsearch.restore.restore_diacritics` and by pyvi's `ViUtils.add_accents`, the peer, in the
 same run; a restoration counts when every syllable matches the question as written (the question grams
 vnsearch counts come from MLQA-vi, see benchmarks/question_grams.py, not from these questions). Autocomplete
 (`vnsearch.suggest.complete`) is timed on prefixes of the same questions cut inside a word. Writes
-benchmarks/results/query_understanding.md (query_understanding-quick.md with --quick).
+benchmarks/results/query_understanding.md (-quick, -mlqa-vi before .md as asked).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpora import DATA, baomoi, xquad_corpus  # noqa: E402
+from corpora import DATA, baomoi, paragraphs, xquad_corpus  # noqa: E402
 
 from vnsearch import Index, segment  # noqa: E402
 from vnsearch.query import terms_of  # noqa: E402
@@ -122,23 +124,24 @@ def autocomplete(corpus: Corpus, questions: list[str]) -> dict[str, float]:
     }
 
 
-def build(path: Path, quick: bool) -> Index:
+def build(path: Path, quick: bool, collection: str) -> Index:
     print(f"indexing into {path} …", flush=True)
     start = time.perf_counter()
     index = Index.create(path, overwrite=True)
-    index.add(chain(xquad_corpus(), baomoi(QUICK_DISTRACTORS if quick else None)))
+    questioned = xquad_corpus() if collection == "xquad-vi" else paragraphs(collection)
+    index.add(chain(questioned, baomoi(QUICK_DISTRACTORS if quick else None)))
     print(f"  {len(index):,} documents in {time.perf_counter() - start:,.0f} s", flush=True)
     return index
 
 
-def render(header: str, restored: dict[str, dict[str, float]], completion: dict[str, float]) -> str:
+def render(header: str, restored: dict[str, dict[str, float]], completion: dict[str, float], grams: str) -> str:
     lines = [header, "", "| restorer | exact match | syllables right | ms p50 | ms p95 |", "|---|---|---|---|---|"]
     for name, row in restored.items():
         lines.append(f"| {name} | {row['exact']:.1%} | {row['syllables']:.1%} | {row['p50']:.1f} | {row['p95']:.1f} |")
     lines += [
         "",
         "vnsearch's times are what `Results.suggestion` costs when it is read (searching does not compute it).",
-        "The question grams it counts (vnsearch/data/question_grams.tsv) come from MLQA-vi questions, not these.",
+        f"The question grams it counts (vnsearch/data/question_grams.tsv) {grams}.",
         "",
         f"Autocomplete: {completion['prefixes']:,} prefixes cut inside a word, {COMPLETIONS} proposals each: "
         f"p50 {completion['p50']:.1f} ms, p95 {completion['p95']:.1f} ms; the intended word (with its "
@@ -156,27 +159,30 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_DISTRACTORS:,} distractors instead of all")
     parser.add_argument("--index", type=Path, help="reuse this index (built from the same collection)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--questions", choices=("xquad-vi", "mlqa-vi"), default="xquad-vi")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    suffix = "-quick" if args.quick else ""
+    suffix = ("-quick" if args.quick else "") + ("" if args.questions == "xquad-vi" else f"-{args.questions}")
     index = (
         Index.open(args.index)
         if args.index
-        else build(HERE.parent / "indexes" / f"query-understanding{suffix}", args.quick)
+        else build(HERE.parent / "indexes" / f"query-understanding{suffix}", args.quick, args.questions)
     )
-    with open(DATA / "xquad-vi" / "queries.jsonl", encoding="utf-8") as lines:
+    with open(DATA / args.questions / "queries.jsonl", encoding="utf-8") as lines:
         questions = [json.loads(line)["text"].strip() for line in lines][: args.limit]
     corpus = Corpus(index._current_searcher(), TEXT_FIELDS)
     restore_diacritics(typed("khoi dong"), corpus)  # builds the generation's vocabulary once
     restored = restoration(corpus, questions)
     completion = autocomplete(corpus, questions)
+    name = {"xquad-vi": "XQuAD-vi", "mlqa-vi": "MLQA-vi"}[args.questions]
     header = (
         f"# Query understanding ({'quick run, ' if args.quick else ''}{time.strftime('%Y-%m-%d')})\n\n"
-        f"{len(questions)} XQuAD-vi dev questions typed without diacritics; index of {len(index):,} documents "
-        f"(240 XQuAD-vi paragraphs + baomoi-news distractors). {os.cpu_count()} CPUs shared with other jobs "
+        f"{len(questions)} {name} dev questions typed without diacritics; index of {len(index):,} documents "
+        f"({name} paragraphs + baomoi-news distractors). {os.cpu_count()} CPUs shared with other jobs "
         f"(load average {load:.1f} at the start), Python {platform.python_version()}."
     )
-    report = render(header, restored, completion)
+    grams = "come from MLQA-vi questions, not these" if args.questions == "xquad-vi" else "come from these questions"
+    report = render(header, restored, completion, grams)
     print(report)
     out = HERE / "results" / f"query_understanding{suffix}.md"
     out.write_text(report, encoding="utf-8")
