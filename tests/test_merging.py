@@ -1,19 +1,21 @@
 """Segments are written a term and a block at a time (vnsearch.segments), and merged by reading the old
 segments' term files side by side instead of through Whoosh's sorting pool: the merged segment must hold
 exactly what Whoosh's own merge writes, posting for posting, with replaced documents dropped and the
-rest renumbered, rank as it would, and its files must be byte for byte what Whoosh's posting-by-posting
-writer makes of the same postings."""
+rest renumbered, rank as it would, and its files must be what Whoosh's posting-by-posting writer makes of
+the same postings: byte for byte, but for the pickles of inlined postings, which must unpickle equal."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import vnsearch.writers
 from tests.conftest import postings
 from vnsearch import Index, segments
-from vnsearch._whoosh import W3Codec, writing
+from vnsearch._whoosh import W3Codec, W3TermInfo, writing
 from vnsearch.demo import sample_documents
 
 # Deleted before the merge: its words, found nowhere else, must not survive it as empty terms.
@@ -38,7 +40,12 @@ def posting_by_posting(writer: vnsearch.writers.Writer) -> None:
     writer.perdocwriter.close()
     perdoc = writer.per_document_reader()
     terms = segments.terms(writer.pool.iter_postings(), writer._merging)
-    items = ((t.field, t.text, *posting) for t in terms for posting in zip(t.docs, t.weights, t.values))
+    # Whole frequencies as ints, as vnsearch writes them (segments._whole).
+    items = (
+        (t.field, t.text, doc, segments._whole([weight])[0], value)
+        for t in terms
+        for doc, weight, value in zip(t.docs, t.weights, t.values)
+    )
     writer.fieldwriter.add_postings(writer.schema, perdoc, items)
     writer.fieldwriter.close()
     perdoc.close()
@@ -80,12 +87,17 @@ def test_merged_postings_equal_whooshs_merge(merged: tuple[Index, Index, Index])
         ]
 
 
-def segment_files(index: Index) -> tuple[dict[bytes, bytes], bytes]:
-    """The one segment's term table (key → term info, as stored) and its whole postings file."""
+def segment_files(index: Index) -> tuple[dict[bytes, tuple[bytes, Any]], bytes]:
+    """The one segment's term table (key → the term info's fixed part as stored, and what follows it
+    unpickled for inlined postings: vnsearch pickles those more compactly) and its whole postings file."""
     ((leaf, _),) = index._current_searcher().reader().leaf_readers()
     terms = leaf._terms
     postfile = terms._postfile
-    return dict(terms._tindex.items()), postfile.get(0, len(postfile._buf))
+    size = W3TermInfo._struct.size
+    table = {
+        key: (info[:size], pickle.loads(info[size:]) if info[0] else info[size:]) for key, info in terms._tindex.items()
+    }
+    return table, postfile.get(0, len(postfile._buf))
 
 
 def test_block_writer_writes_what_whoosh_writes_posting_by_posting(merged: tuple[Index, Index, Index]) -> None:
