@@ -3,7 +3,7 @@
     python benchmarks/question_grams.py [--min-articles N]
 
 News, the text an index usually holds, rarely asks anything, so restoring the diacritics of a question
-from it alone misreads its frame (`mat bao lau` as `mặt bao lâu` rather than `mất bao lâu`). The
+from it alone misreads its frame (`Doi nao da` as `Đối nào đã` rather than `Đội nào đã`). The
 MLQA-vi dev questions (CC BY-SA 3.0) supply that register: every 2- and 3-gram of their canonical
 syllables, the start and end of the question counting as `<s>` and `</s>`, kept when questions about
 at least N different articles use it (so a frame such as `vào năm nào` stays and a topic such as

@@ -35,7 +35,7 @@ def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
         ("hoi nghi tong ket cong tac dan van", "hội nghị tổng kết công tác dân vận"),
         ("Co hoc luong tu duoc hinh thanh vao the ki nao?", "Cơ học lượng tử được hình thành vào thế kỉ nào?"),
         ("San nha cua Polonia nam o dau?", "Sân nhà của Polonia nằm ở đâu?"),
-        # Read as questions (data/question_grams.tsv); without them: `Đối nào`, `đã xây ra`, `Đối nào`.
+        # Read as questions (data/question_grams.tsv); without them the first two give `Đối nào`, `đã xây ra`.
         (
             "Doi nao da gianh giai vo dich Ekstraklasa vao nam 2000?",
             "Đội nào đã giành giải vô địch Ekstraklasa vào năm 2000?",
