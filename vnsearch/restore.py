@@ -160,11 +160,13 @@ def _sample(folded: list[str], corpus: Any, docs: int) -> _Sample:
     for rank, doc in enumerate(top):
         weight = float(score[doc] / score[top[0]]) ** SAMPLE_SHARPNESS
         stored = corpus.searcher.stored_fields(doc)
+        # The first document (weight 1) is counted once, on its own, and its counts start the sample's.
+        counts = (sample.leading, sample.leading_totals) if rank == 0 else (sample.written, sample.totals)
         for name in _FIELDS:
-            text = stored.get(name) or ""
-            _count(text, first, grams, weight, (sample.written, sample.totals, sample.capitals))
-            if rank == 0:
-                _count(text, first, grams, 1.0, (sample.leading, sample.leading_totals, defaultdict(float)))
+            _count(stored.get(name) or "", first, grams, weight, (*counts, sample.capitals))
+        if rank == 0:
+            sample.written.update(sample.leading)
+            sample.totals.update(sample.leading_totals)
     return sample
 
 
@@ -316,14 +318,15 @@ def _search(candidates: list[dict[str, float]], evidence: _Evidence, width: int)
     beam: list[tuple[float, Gram, tuple[float, ...], float]] = [(0.0, (), (), 1.0)]
     for i in range(len(candidates)):
         grown = []
+        # What a form at position i scores whatever precedes it, once for every hypothesis.
+        own = {form: (evidence.single(i, form), evidence.leading(i, form)) for form in candidates[i]}
         for score, forms, singles, last_pair in beam:
-            for form in candidates[i]:
-                single = evidence.single(i, form)
+            for form, (single, leading) in own.items():
                 if i == 0:
                     grown.append((math.log(single), (form,), (single,), 1.0))
                     continue
                 pair = evidence.pair(i, forms[-1], form, singles[-1], single)
-                step = math.log(pair) - math.log(singles[-1]) + evidence.leading(i, form)
+                step = math.log(pair) - math.log(singles[-1]) + leading
                 if i >= 2:
                     prior = last_pair * pair / singles[-1]
                     step += math.log(evidence.triple(i, (*forms[-2:], form), prior) / prior)
