@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpora import DATA, baomoi, paragraphs, xquad_corpus  # noqa: E402
+from corpora import DATA, baomoi, paragraphs  # noqa: E402
 
 from vnsearch import Index, segment  # noqa: E402
 from vnsearch.query import terms_of  # noqa: E402
@@ -40,6 +40,11 @@ from vnsearch.text import normalize  # noqa: E402
 HERE = Path(__file__).resolve().parent
 QUICK_DISTRACTORS = 3000
 COMPLETIONS = 5
+# Question collections: name as printed, id prefix of their paragraphs, where the question grams come from.
+COLLECTIONS = {
+    "xquad-vi": ("XQuAD-vi", "xquad-", "come from MLQA-vi questions, not these"),
+    "mlqa-vi": ("MLQA-vi", "", "come from these questions"),
+}
 
 
 def no_diacritics(text: str) -> str:
@@ -128,8 +133,7 @@ def build(path: Path, quick: bool, collection: str) -> Index:
     print(f"indexing into {path} …", flush=True)
     start = time.perf_counter()
     index = Index.create(path, overwrite=True)
-    questioned = xquad_corpus() if collection == "xquad-vi" else paragraphs(collection)
-    index.add(chain(questioned, baomoi(QUICK_DISTRACTORS if quick else None)))
+    index.add(chain(paragraphs(collection, COLLECTIONS[collection][1]), baomoi(QUICK_DISTRACTORS if quick else None)))
     print(f"  {len(index):,} documents in {time.perf_counter() - start:,.0f} s", flush=True)
     return index
 
@@ -159,7 +163,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_DISTRACTORS:,} distractors instead of all")
     parser.add_argument("--index", type=Path, help="reuse this index (built from the same collection)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    parser.add_argument("--questions", choices=("xquad-vi", "mlqa-vi"), default="xquad-vi")
+    parser.add_argument("--questions", choices=tuple(COLLECTIONS), default="xquad-vi")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     suffix = ("-quick" if args.quick else "") + ("" if args.questions == "xquad-vi" else f"-{args.questions}")
@@ -174,14 +178,13 @@ def main() -> None:
     restore_diacritics(typed("khoi dong"), corpus)  # builds the generation's vocabulary once
     restored = restoration(corpus, questions)
     completion = autocomplete(corpus, questions)
-    name = {"xquad-vi": "XQuAD-vi", "mlqa-vi": "MLQA-vi"}[args.questions]
+    name, _, grams = COLLECTIONS[args.questions]
     header = (
         f"# Query understanding ({'quick run, ' if args.quick else ''}{time.strftime('%Y-%m-%d')})\n\n"
         f"{len(questions)} {name} dev questions typed without diacritics; index of {len(index):,} documents "
         f"({name} paragraphs + baomoi-news distractors). {os.cpu_count()} CPUs shared with other jobs "
         f"(load average {load:.1f} at the start), Python {platform.python_version()}."
     )
-    grams = "come from MLQA-vi questions, not these" if args.questions == "xquad-vi" else "come from these questions"
     report = render(header, restored, completion, grams)
     print(report)
     out = HERE / "results" / f"query_understanding{suffix}.md"
