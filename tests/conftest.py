@@ -31,16 +31,17 @@ def make_index(tmp_path: Path) -> Callable[[Iterable[dict]], Index]:
     return make
 
 
-def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, Any]]]:
-    """Every term of every field with its (document, weight, value) postings, as Whoosh reads them.
-    A field without values (`id`) reads None from a block and "" from an inlined list: both mean none."""
+def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, list[int] | None]]]:
+    """Every term of every field with its (document, weight, positions) postings, as Whoosh reads them,
+    the positions decoded by the field's format; None where a posting has none (an `id`, a pair)."""
     reader = index._current_searcher().reader()
     table = {}
     for field, term in reader.all_terms():
         matcher = reader.postings(field, term)
         found = []
         while matcher.is_active():
-            found.append((matcher.id(), matcher.weight(), matcher.value() or None))
+            positions = matcher.value_as("positions") if matcher.value() else None
+            found.append((matcher.id(), matcher.weight(), positions))
             matcher.next()
         table[(field, term)] = found
     return table

@@ -13,6 +13,7 @@ from vnsearch._whoosh import FileStorage
 from vnsearch._whoosh import index as windex
 from vnsearch.cli import main
 from vnsearch.health import check
+from vnsearch.schema import SCHEMA_VERSION
 
 DOCS = [
     {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổ chức hội nghị dân vận năm 2023."},
@@ -51,7 +52,9 @@ def test_a_damaged_table_of_contents_is_reported(path: Path) -> None:
 
 def test_a_missing_or_foreign_meta_file_is_reported(path: Path) -> None:
     (path / "vnsearch.json").write_text('{"schema_version": 1}', encoding="utf-8")
-    assert check(path) == [f"{path / 'vnsearch.json'} says schema version 1; this vnsearch reads version 2"]
+    assert check(path) == [
+        f"{path / 'vnsearch.json'} says schema version 1; this vnsearch reads version {SCHEMA_VERSION}"
+    ]
     (path / "vnsearch.json").unlink()
     assert check(path)[0].startswith(f"{path / 'vnsearch.json'} is missing")
 
@@ -71,7 +74,7 @@ def test_check_command_exit_codes(path: Path) -> None:
     writer = windex.open_dir(str(path)).writer()
     writer.add_document(id="a3", title="Bão", extra={})
     writer.commit()
-    (path / "vnsearch.json").write_text('{"schema_version": 2}', encoding="utf-8")
+    (path / "vnsearch.json").write_text(f'{{"schema_version": {SCHEMA_VERSION}}}', encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--index", str(path)])
     assert (result.exit_code, result.stdout) == (1, "id 'a3' is stored by 2 live documents\n")
 

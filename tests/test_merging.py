@@ -15,7 +15,8 @@ import pytest
 import vnsearch.writers
 from tests.conftest import postings
 from vnsearch import Index, segments
-from vnsearch._whoosh import W3Codec, W3TermInfo, writing
+from vnsearch._whoosh import W3TermInfo, writing
+from vnsearch.codec import Codec
 from vnsearch.demo import sample_documents
 
 # Deleted before the merge: its words, found nowhere else, must not survive it as empty terms.
@@ -40,11 +41,8 @@ def posting_by_posting(writer: vnsearch.writers.Writer) -> None:
     writer.perdocwriter.close()
     perdoc = writer.per_document_reader()
     terms = segments.terms(writer.pool.iter_postings(), writer._merging)
-    # Whole frequencies as ints, as vnsearch writes them (segments._whole).
     items = (
-        (t.field, t.text, doc, segments._whole([weight])[0], value)
-        for t in terms
-        for doc, weight, value in zip(t.docs, t.weights, t.values)
+        (t.field, t.text, doc, weight, value) for t in terms for doc, weight, value in zip(t.docs, t.weights, t.values)
     )
     writer.fieldwriter.add_postings(writer.schema, perdoc, items)
     writer.fieldwriter.close()
@@ -59,9 +57,9 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Inde
         patch.setattr(vnsearch.writers.Writer, "_flush_segment", posting_by_posting)
         slow = build(base / "posting-by-posting")
     with pytest.MonkeyPatch.context() as patch:
-        # Whoosh's own merge, through its pool; its default codec, as the pool cannot take the empty
-        # values of inlined postings (see Writer).
-        patch.setattr(vnsearch.writers, "codec", W3Codec)
+        # Whoosh's own merge, through its pool; no inlining, as the pool cannot take the empty values
+        # of inlined postings (see Writer).
+        patch.setattr(vnsearch.writers, "Codec", lambda: Codec(inlinelimit=1))
         patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
         patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
         stock = build(base / "stock")

@@ -9,9 +9,17 @@ from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
-    from whoosh import fields, index, query, scoring, writing
+    from whoosh import fields, formats, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3TermInfo, _lenfield
+    from whoosh.codec.whoosh3 import (
+        LENGTHS_COLUMN,
+        WHOOSH3_HEADER_MAGIC,
+        W3Codec,
+        W3LeafMatcher,
+        W3PostingsWriter,
+        W3TermInfo,
+        _lenfield,
+    )
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
     from whoosh.reading import SegmentReader
@@ -77,19 +85,6 @@ def _buffer_file_stream(self: BufferFile) -> _ViewStream:
 BufferFile.__init__ = _buffer_file_init
 BufferFile.file = property(_buffer_file_stream)
 
-# Postings lists this short are stored inside the term's entry in the term file instead of as a
-# block of their own in the postings file (a block costs two pickles, a zlib stream and a header).
-# Most of vnsearch's terms are adjacent pairs found in one or two documents: on 1,500 news articles,
-# limit 4 indexed 18% faster into a 10% smaller index than Whoosh's default (no inlining).
-INLINE_LIMIT = 4
-
-
-def codec() -> W3Codec:
-    """The codec every vnsearch writer uses: Whoosh's own, with short postings lists inlined. It is
-    pickled into each segment's entry in the table of contents, so stock Whoosh reads the index."""
-    return W3Codec(inlinelimit=INLINE_LIMIT)
-
-
 # Whoosh 2.7.4's postings writer calls `set_inline` on the term info, which defines it as
 # `set_inlined`: inlining fails whenever it is enabled (so Whoosh's default limit, 1, disables it).
 W3TermInfo.set_inline = W3TermInfo.set_inlined
@@ -100,11 +95,15 @@ __all__ = [
     "SegmentReader",
     "Token",
     "Tokenizer",
+    "WHOOSH3_HEADER_MAGIC",
+    "W3Codec",
     "W3LeafMatcher",
+    "W3PostingsWriter",
+    "W3TermInfo",
     "_lenfield",
     "byte_to_length",
-    "codec",
     "fields",
+    "formats",
     "index",
     "length_to_byte",
     "pack_ushort",

@@ -12,7 +12,6 @@ a block at a time. Merging ten 500-article segments went from 90 s to 40 s.
 from __future__ import annotations
 
 import heapq
-import pickle
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
@@ -20,6 +19,7 @@ from operator import itemgetter
 from typing import Any
 
 from vnsearch._whoosh import W3LeafMatcher, W3TermInfo, length_to_byte, pack_ushort
+from vnsearch.codec import dumps, whole
 
 Posting = tuple[str, bytes, int, float, Any]
 Key = tuple[str, bytes]
@@ -146,13 +146,10 @@ def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], te
 
 
 def _inlined(term: Term, field_lengths: list[int]) -> bytes:
-    """The term info `W3TermInfo.to_bytes` writes for a list short enough to be inlined: most terms
-    are, and building it directly costs a third of going through the postings writer.
-
-    The postings are pickled with protocol 4 where Whoosh uses protocol 2 (which pickles each bytes
-    value through a codecs call), whole frequencies as ints: Whoosh's reader unpickles either, and
-    these pickles, most of the term file (pairs found in a document or two), take half the bytes: 19
-    instead of 38 MB in a 5,000-article segment whose term file was 76 MB."""
+    """The term info `W3TermInfo.to_bytes` writes for a list short enough to be inlined, but with the
+    postings pickled compactly (`vnsearch.codec.dumps`): most terms are inlined (pairs found in a
+    document or two), and building the entry directly costs a third of going through the postings
+    writer."""
     weights = array("f", term.weights)
     shortest, longest = _length_range(term.docs, field_lengths)
     header = _TERM_INFO.pack(
@@ -165,7 +162,7 @@ def _inlined(term: Term, field_lengths: list[int]) -> bytes:
         term.docs[0],
         term.docs[-1],
     )
-    return header + pickle.dumps((tuple(term.docs), _whole(weights), tuple(v for v in term.values if v)), 4)
+    return header + dumps((tuple(term.docs), whole(weights), tuple(v for v in term.values if v)))
 
 
 def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
@@ -175,18 +172,12 @@ def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
         if start:
             postings._write_block()
         docs = term.docs[start : start + limit]
-        weights = _whole(term.weights[start : start + limit])
+        weights = term.weights[start : start + limit]
         postings._ids.extend(docs)
         postings._weights.extend(weights)
         postings._values = [value for value in term.values[start : start + limit] if value]
         postings._maxweight = max(0, *weights)
         postings._minlength, postings._maxlength = _length_range(docs, field_lengths)
-
-
-def _whole(weights: Iterable[float]) -> tuple[float, ...]:
-    """Frequencies, whole ones as ints: they pickle in 2 bytes instead of 9 (for inlined postings and
-    blocks alike), and Whoosh's readers take either."""
-    return tuple(int(w) if w == int(w) else w for w in weights)
 
 
 def _length_range(docs: list[int], field_lengths: list[int]) -> tuple[int | None, int]:

@@ -13,8 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from vnsearch import frequent, segments
-from vnsearch._whoosh import SegmentReader, codec, writing
+from vnsearch._whoosh import SegmentReader, writing
 from vnsearch._whoosh import index as windex
+from vnsearch.codec import Codec
 from vnsearch.schema import TEXT_FIELDS
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
@@ -38,12 +39,12 @@ def workers_for(count: int) -> int:
 
 
 class Writer(writing.SegmentWriter):
-    """Whoosh's segment writer with vnsearch's codec (short postings lists inlined, see `codec`), writing
-    and merging postings a term at a time (`vnsearch.segments`), and also each segment's frequent terms
+    """Whoosh's segment writer with vnsearch's codec (`vnsearch.codec`: short postings lists inlined,
+    compact blocks), writing and merging postings a term at a time (`vnsearch.segments`), and also each segment's frequent terms
     as arrays for ranking and its term counts for the lexicon (`vnsearch.frequent`)."""
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
-        super().__init__(ix, codec=codec(), **kwargs)
+        super().__init__(ix, codec=Codec(), **kwargs)
         self._recorder = frequent.Recorder(self.storage, self.newsegment, TEXT_FIELDS)
         self._merging: list[segments.Source] = []
 
