@@ -43,7 +43,7 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Pat
 def test_the_index_holds_what_stock_whoosh_writes_but_pair_positions(indexes: tuple[Index, Index, Path]) -> None:
     ours, stock, _ = indexes
     reader = ours._current_searcher().reader()
-    assert [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()][0] > 20  # merged
+    assert reader.leaf_readers()[0][0].doc_count_all() > 20  # merged
     inlined = sum(
         leaf._terms.term_info(field, term).is_inlined()
         for leaf, _ in reader.leaf_readers()
@@ -60,13 +60,13 @@ def test_the_index_holds_what_stock_whoosh_writes_but_pair_positions(indexes: tu
         assert [hit.id for hit in ours.search(query)] == [hit.id for hit in stock.search(query)]
 
 
-def test_the_index_takes_less_than_half_the_bytes_of_stock_whooshs(indexes: tuple[Index, Index, Path]) -> None:
+def test_the_index_takes_a_quarter_of_the_bytes_of_stock_whooshs(indexes: tuple[Index, Index, Path]) -> None:
     _, _, base = indexes
-    assert size(base / "ours") < 0.5 * size(base / "stock")
+    assert size(base / "ours") < 0.25 * size(base / "stock")  # 0.17 with the term table, 0.46 without
 
 
 def test_positions_are_those_of_the_analysis_and_pairs_have_none() -> None:
-    body = list(sample_documents())[0]["body"]
+    body = next(iter(sample_documents()))["body"]
     expected: dict[str, list[int]] = {}
     for token in tokens(body):
         expected.setdefault(token.text, []).append(token.position)

@@ -1,7 +1,7 @@
 """Ranking reads the postings of each segment's frequent terms from arrays the segment also stores
 (vnsearch.frequent): they must be exactly Whoosh's postings, written by worker processes and by
 merges alike, packed inside the segment file, and leave every ranking as it was. The lexicon's
-counts, recorded in the same pass, must equal what Whoosh's term files hold."""
+counts, recorded in the same pass, must equal what the term tables hold."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_opened_arrays_are_let_go_with_their_segment_readers(tmp_path: Path) -> 
     assert opened() == set()  # nothing keeps the closed index's segment files mapped
 
 
-def test_recorded_counts_give_the_lexicon_whoosh_term_files_give(indexes: tuple[Index, Index]) -> None:
+def test_recorded_counts_give_the_lexicon_the_term_tables_give(indexes: tuple[Index, Index]) -> None:
     leaves = segments(indexes[0])
     assert all(frequent.counts(leaf) for leaf in leaves)
     recorded = lexicon._term_counts(leaves)

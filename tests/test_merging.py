@@ -2,20 +2,18 @@
 segments' term files side by side instead of through Whoosh's sorting pool: the merged segment must hold
 exactly what Whoosh's own merge writes, posting for posting, with replaced documents dropped and the
 rest renumbered, rank as it would, and its files must be what Whoosh's posting-by-posting writer makes of
-the same postings: byte for byte, but for the pickles of inlined postings, which must unpickle equal."""
+the same postings, byte for byte."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import vnsearch.writers
 from tests.conftest import postings
 from vnsearch import Index, segments
-from vnsearch._whoosh import W3TermInfo, writing
+from vnsearch._whoosh import writing
 from vnsearch.codec import Codec
 from vnsearch.demo import sample_documents
 
@@ -85,21 +83,16 @@ def test_merged_postings_equal_whooshs_merge(merged: tuple[Index, Index, Index])
         ]
 
 
-def segment_files(index: Index) -> tuple[dict[bytes, tuple[bytes, Any]], bytes]:
-    """The one segment's term table (key → the term info's fixed part as stored, and what follows it
-    unpickled for inlined postings: vnsearch pickles those more compactly) and its whole postings file."""
+def segment_files(index: Index) -> tuple[bytes, bytes]:
+    """The one segment's term table and postings file."""
     ((leaf, _),) = index._current_searcher().reader().leaf_readers()
     terms = leaf._terms
-    postfile = terms._postfile
-    size = W3TermInfo._struct.size
-    table = {
-        key: (info[:size], pickle.loads(info[size:]) if info[0] else info[size:]) for key, info in terms._tindex.items()
-    }
-    return table, postfile.get(0, len(postfile._buf))
+    return tuple(file.get(0, len(file._buf)) for file in (terms._dbfile, terms._postfile))
 
 
 def test_block_writer_writes_what_whoosh_writes_posting_by_posting(merged: tuple[Index, Index, Index]) -> None:
     ours, _, slow = merged
     table, postings_file = segment_files(ours)
-    assert len(table) > 10_000 and len(postings_file) > 100_000
+    assert len(ours._current_searcher().reader().leaf_readers()[0][0]._terms) > 10_000
+    assert len(table) > 100_000 and len(postings_file) > 100_000
     assert (table, postings_file) == segment_files(slow)

@@ -11,18 +11,20 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     from whoosh import fields, formats, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
+    from whoosh.codec.base import TermsReader
     from whoosh.codec.whoosh3 import (
         LENGTHS_COLUMN,
         WHOOSH3_HEADER_MAGIC,
         W3Codec,
         W3LeafMatcher,
+        W3FieldWriter,
         W3PostingsWriter,
         W3TermInfo,
         _lenfield,
     )
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
-    from whoosh.reading import SegmentReader
+    from whoosh.reading import SegmentReader, TermNotFound
     from whoosh.system import pack_ushort
     from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -93,10 +95,13 @@ __all__ = [
     "LENGTHS_COLUMN",
     "FileStorage",
     "SegmentReader",
+    "TermNotFound",
+    "TermsReader",
     "Token",
     "Tokenizer",
     "WHOOSH3_HEADER_MAGIC",
     "W3Codec",
+    "W3FieldWriter",
     "W3LeafMatcher",
     "W3PostingsWriter",
     "W3TermInfo",

@@ -17,8 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from vnsearch._whoosh import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter, formats, length_to_byte
+from vnsearch._whoosh import (
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3PostingsWriter,
+    formats,
+    length_to_byte,
+    pack_ushort,
+)
 from vnsearch.analysis import PAIR_JOINER
+from vnsearch.terms import TermTable, TermTableWriter, extent, inlined
 
 # Postings lists this short are stored inside the term's entry in the term file instead of as a
 # block of their own in the postings file (a block costs two pickles, a zlib stream and a header).
@@ -139,12 +148,46 @@ class PostingsWriter(W3PostingsWriter):
         return super()._mini_values()
 
 
+class FieldWriter(W3FieldWriter):
+    """Whoosh's field writer, writing its terms to a term table (`vnsearch.terms`)."""
+
+    def __init__(self, codec: W3Codec, storage: Any, segment: Any):
+        # Whoosh's __init__ but for the table: Whoosh's would start a hash file in the terms file.
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
+        self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"]
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
+    def finish_term(self) -> None:
+        info = self._postwriter.finish_postings()
+        if info.is_inlined():
+            entry = inlined(*info.inlined_postings(), (info.min_length(), info.max_length()))
+        else:
+            entry = extent(info)
+        self._tindex.add(pack_ushort(self._fieldid) + self._btext, entry)
+
+
 class Codec(W3Codec):
-    """Whoosh's codec with short postings lists inlined and blocks written by `PostingsWriter`. It is
-    pickled into each segment's entry in the table of contents."""
+    """Whoosh's codec with a term table (`vnsearch.terms`) for its term file, short postings lists
+    inlined there, and blocks written by `PostingsWriter`. It is pickled into each segment's entry in
+    the table of contents."""
 
     def __init__(self, inlinelimit: int = INLINE_LIMIT):
         super().__init__(inlinelimit=inlinelimit)
+
+    def field_writer(self, storage: Any, segment: Any) -> FieldWriter:
+        return FieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage: Any, segment: Any) -> TermTable:
+        name = segment.make_filename(self.TERMS_EXT)
+        postings = segment.open_file(storage, self.POSTS_EXT)
+        return TermTable(self, storage.open_file(name), storage.file_length(name), postings)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> PostingsWriter:
         return PostingsWriter(

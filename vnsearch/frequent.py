@@ -9,8 +9,9 @@ in at least MIN_DOCS of its documents are also written as arrays, into one more 
 them from the memory map; segments without the file (written before it existed) keep Whoosh's path.
 
 The same pass writes COUNTS_EXT: how often each syllable and word term (all but the adjacent pairs)
-occurs in the segment, which the lexicon (`vnsearch.lexicon`) sums instead of scanning Whoosh's term
-files, most of whose bytes are pairs (~70 MB a 5,000-article segment, read in full otherwise).
+occurs in the segment, which the lexicon (`vnsearch.lexicon`) sums instead of decoding the segment's
+term table (`vnsearch.terms`: half a million terms in a 5,000-article segment, three quarters of them
+pairs).
 """
 
 from __future__ import annotations

@@ -291,6 +291,6 @@ class Index:
 def _term_count(searcher: Any) -> int | None:
     """Terms in every segment's dictionary, summed, from Whoosh 2.7's header (None if laid out otherwise)."""
     try:
-        return sum(leaf._terms._tindex.extras["indexlen"] for leaf, _ in searcher.reader().leaf_readers())
+        return sum(len(leaf._terms) for leaf, _ in searcher.reader().leaf_readers())
     except (AttributeError, KeyError):
         return None

@@ -13,7 +13,7 @@ import itertools
 import threading
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,6 @@ from vnsearch.text import fold
 FIELDS = ("title", "body")
 CACHED_GENERATIONS = 4
 # Whoosh's array typecodes for the term file's position index, as big-endian numpy types.
-_POSITION_TYPES = {"B": ">u1", "H": ">u2", "i": ">i4", "I": ">u4", "q": ">i8"}
 
 # A form and how often the index holds exactly that form (in titles and bodies together).
 Counted = tuple[str, int]
@@ -145,56 +144,21 @@ def _term_counts(leaves: Iterable[Any]) -> dict[str, int]:
         if recorded is not None:
             segment_counts: Iterable[tuple[str, int]] = recorded.items()
         else:  # the same term may come twice, from titles and from bodies
-            terms, weights = _segment_terms(leaf)
-            segment_counts = zip(terms, weights.astype(np.int64).tolist())
+            segment_counts = _segment_terms(leaf)
         for term, count in segment_counts:
             counts[term] = found(term, 0) + count
     return counts
 
 
-def _segment_terms(leaf: Any) -> tuple[list[str], np.ndarray]:
-    """(term, total frequency) for the text fields' non-pair terms of one segment.
-
-    Reads Whoosh 2.7's term file layout (`W3TermsReader` over an `OrderedHashReader`, the last
-    Whoosh release, so it will not move): a sorted array of record positions (as narrow as the file
-    allows: `extras["indextype"]` is its array typecode); each record is key
-    length and value length (big-endian int32), then the key (field number as big-endian uint16 and
-    the term's UTF-8), then the term info (a flags byte, then the total frequency as big-endian float32).
-    """
-    table = leaf._terms._tindex
-    buffer = np.frombuffer(table.dbfile._buf, dtype=np.uint8)
-    width = _POSITION_TYPES[table.extras["indextype"]]
-    positions = np.frombuffer(buffer, dtype=width, count=table.indexlen, offset=table.indexbase).astype(np.int64)
-    key_lengths = _int32(buffer, positions)
-    field_numbers = buffer[positions + 8].astype(np.int32) << 8 | buffer[positions + 9]
-    fieldmap = table.extras["fieldmap"]
-    wanted = np.isin(field_numbers, [fieldmap[name] for name in FIELDS if name in fieldmap])
-    starts = positions[wanted] + 10
-    ends = positions[wanted] + 8 + key_lengths[wanted]
-    # Pair terms hold a space; look for one over each key's bytes only (term infos are binary).
-    bounds = np.column_stack((starts, ends)).ravel()
-    pairs = np.logical_or.reduceat(buffer == ord(PAIR_JOINER), bounds)[::2] if len(bounds) else bounds
-    starts, ends = starts[~pairs], ends[~pairs]
-    weights = np.frombuffer(buffer[(ends[:, None] + 1 + np.arange(4)).ravel()].tobytes(), dtype=">f4")
-    return _strings(buffer, starts, ends), np.rint(weights)
-
-
-def _strings(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
-    """The UTF-8 strings at buffer[starts[i]:ends[i]], gathered into one text and decoded at once."""
-    sizes = ends - starts + 1  # each string and a newline after it
-    first = np.cumsum(sizes) - sizes  # where each string starts in the gathered text
-    offsets = np.repeat(starts - first, sizes) + np.arange(int(sizes.sum()))
-    chars = buffer[offsets]
-    chars[first + sizes - 1] = ord("\n")
-    return chars.tobytes().decode("utf-8").split("\n")[:-1]
-
-
-def _int32(buffer: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The big-endian int32 stored at each position."""
-    value = np.zeros(len(positions), dtype=np.int64)
-    for i in range(4):
-        value = value << 8 | buffer[positions + i]
-    return value
+def _segment_terms(leaf: Any) -> Iterator[tuple[str, int]]:
+    """(term, total frequency) for the text fields' non-pair terms of one segment, from its term table."""
+    for field in FIELDS:
+        for (name, text), info in leaf._terms.items_from(field, b""):
+            if name != field:
+                break
+            term = text.decode("utf-8")
+            if PAIR_JOINER not in term:
+                yield term, int(info.weight())
 
 
 def _build(counts: dict[str, int]) -> Lexicon:

@@ -12,18 +12,16 @@ a block at a time. Merging ten 500-article segments went from 90 s to 40 s.
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from vnsearch._whoosh import W3LeafMatcher, W3TermInfo, length_to_byte, pack_ushort
-from vnsearch.codec import dumps, whole
+from vnsearch import terms as table
+from vnsearch._whoosh import W3LeafMatcher, pack_ushort
 
 Posting = tuple[str, bytes, int, float, Any]
 Key = tuple[str, bytes]
-_TERM_INFO = W3TermInfo._struct
 
 
 class Term:
@@ -123,8 +121,9 @@ def terms(pool: Iterable[Posting], sources: list[Source]) -> Iterator[Term]:
 
 
 def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], terms: Iterable[Term]) -> None:
-    """Write `terms` through Whoosh 2.7's W3FieldWriter, filling its postings writer a block at a time
-    with what `add_posting` would have put there posting by posting. `lengths(field)` gives every
+    """Write `terms` through vnsearch's field writer (`vnsearch.codec.FieldWriter`), filling its postings
+    writer a block at a time with what `add_posting` would have put there posting by posting, and
+    short lists straight into its term table. `lengths(field)` gives every
     document's length of the field, by document number (the blocks record their shortest and longest)."""
     field = None
     field_lengths: list[int] = []
@@ -136,33 +135,14 @@ def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], te
             fieldwriter.start_field(field, schema[field])
             field_lengths = lengths(field)
         if len(term.docs) < fieldwriter._postwriter._inlinelimit:
-            fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + term.text, _inlined(term, field_lengths))
+            entry = table.inlined(term.docs, term.weights, term.values, _length_range(term.docs, field_lengths))
+            fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + term.text, entry)
             continue
         fieldwriter.start_term(term.text)
         _fill(fieldwriter._postwriter, term, field_lengths)
         fieldwriter.finish_term()
     if field is not None:
         fieldwriter.finish_field()
-
-
-def _inlined(term: Term, field_lengths: list[int]) -> bytes:
-    """The term info `W3TermInfo.to_bytes` writes for a list short enough to be inlined, but with the
-    postings pickled compactly (`vnsearch.codec.dumps`): most terms are inlined (pairs found in a
-    document or two), and building the entry directly costs a third of going through the postings
-    writer."""
-    weights = array("f", term.weights)
-    shortest, longest = _length_range(term.docs, field_lengths)
-    header = _TERM_INFO.pack(
-        1,
-        sum(weights),
-        len(weights),
-        0 if shortest is None else length_to_byte(shortest),
-        length_to_byte(longest),
-        max(0, *term.weights),
-        term.docs[0],
-        term.docs[-1],
-    )
-    return header + dumps((tuple(term.docs), whole(weights), tuple(v for v in term.values if v)))
 
 
 def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
