@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch import analyze
-from vnsearch.analysis import VietnameseTokenizer
+from vnsearch.analysis import VietnameseTokenizer, positions
+from vnsearch.demo import sample_documents
 from vnsearch.segment import syllables
 from vnsearch.text import canonical_syllable, fold, normalize
 
@@ -99,3 +100,26 @@ VIETNAMESE = st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạ�
 def test_word_segmentation_never_raises_on_vietnamese_like_text(text: str) -> None:
     for token in analyze(text):
         assert 0 <= token.start < token.end <= len(text)
+
+
+def grouped(text: str, words: bool = True) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for token in analyze(text, words=words):
+        found.setdefault(token.text, []).append(token.position)
+    return found
+
+
+def test_positions_are_the_tokens_grouped_on_every_sample_text() -> None:
+    texts = [doc[field] for doc in sample_documents() for field in ("title", "body")]
+    texts.append(unicodedata.normalize("NFD", SEED_SENTENCE))
+    for text in texts:
+        assert positions(text) == grouped(text)
+        assert all(found == sorted(found) for found in positions(text).values())
+    assert positions(SEED_SENTENCE, words=False) == grouped(SEED_SENTENCE, words=False)
+    assert "dân_vận" in positions(SEED_SENTENCE) and "dan van" in positions(SEED_SENTENCE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(VIETNAMESE, st.booleans())
+def test_positions_are_the_tokens_grouped(text: str, words: bool) -> None:
+    assert positions(text, words=words) == grouped(text, words=words)

@@ -6,6 +6,7 @@ the same postings, byte for byte."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import vnsearch.writers
 from tests.conftest import postings
 from vnsearch import Index, segments
+from vnsearch import terms as table
 from vnsearch._whoosh import writing
 from vnsearch.codec import Codec
 from vnsearch.demo import sample_documents
@@ -38,13 +40,20 @@ def posting_by_posting(writer: vnsearch.writers.Writer) -> None:
     """The same terms written through Whoosh's own `add_postings`, one posting at a time."""
     writer.perdocwriter.close()
     perdoc = writer.per_document_reader()
-    terms = segments.terms(writer.pool.iter_postings(), writer._merging)
     items = (
-        (t.field, t.text, doc, weight, value) for t in terms for doc, weight, value in zip(t.docs, t.weights, t.values)
+        (t.field, t.text, *posting)
+        for t in segments.terms(writer.pool.iter_postings(), writer._merging)
+        for posting in (zip(t.docs, t.weights, t.values) if t.entry is None else copied(t.entry))
     )
     writer.fieldwriter.add_postings(writer.schema, perdoc, items)
     writer.fieldwriter.close()
     perdoc.close()
+
+
+def copied(entry: bytes) -> Iterator[tuple[int, float, bytes]]:
+    """The postings of a term table entry copied whole from a merged segment."""
+    docs, weights, values = table.decode(entry).inlined_postings()
+    return zip(docs, weights, values or (b"",) * len(docs))
 
 
 @pytest.fixture(scope="module")

@@ -106,3 +106,12 @@ def test_keys_must_increase(tmp_path: Path) -> None:
     writer.add(b"\x00\x00dan", entry(1))
     with pytest.raises(ValueError, match="must increase"):
         writer.add(b"\x00\x00dan", entry(1))
+
+
+def test_a_rebased_entry_decodes_to_the_postings_renumbered() -> None:
+    for n in range(3):
+        before = terms.decode(entry(n)).inlined_postings()
+        after = terms.decode(terms.rebased(entry(n), 1_000))
+        assert after.inlined_postings() == (tuple(doc + 1_000 for doc in before[0]), *before[1:])
+        assert (after.min_id(), after.max_id()) == (before[0][0] + 1_000, before[0][-1] + 1_000)
+    assert terms.rebased(entry(3), 1_000) is None  # postings in the postings file: decoded and rewritten

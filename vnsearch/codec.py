@@ -26,7 +26,7 @@ from vnsearch._whoosh import (
     length_to_byte,
     pack_ushort,
 )
-from vnsearch.analysis import PAIR_JOINER
+from vnsearch.analysis import PAIR_JOINER, VietnameseTokenizer, positions
 from vnsearch.terms import TermTable, TermTableWriter, extent, inlined
 
 # Postings lists this short are stored inside the term's entry in the term file instead of as a
@@ -62,13 +62,16 @@ class Positions(formats.Positions):
     without positions for pair terms, which only count."""
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
-        positions: defaultdict[str, list[int]] = defaultdict(list)
-        kwargs.update(positions=True, boosts=True)
-        for token in formats.tokens(value, analyzer, kwargs):
-            positions[token.text].append(token.pos)
-        for text, found in positions.items():
-            encoded = _NO_POSITIONS if PAIR_JOINER in text else self.encode(found)
-            yield text, len(found), len(found) * self.field_boost, encoded
+        if isinstance(analyzer, VietnameseTokenizer) and isinstance(value, str):
+            found = positions(value, words=analyzer.words)  # the analysis without Whoosh's tokens
+        else:
+            found = defaultdict(list)
+            kwargs.update(positions=True, boosts=True)
+            for token in formats.tokens(value, analyzer, kwargs):
+                found[token.text].append(token.pos)
+        for text, poslist in found.items():
+            encoded = _NO_POSITIONS if PAIR_JOINER in text else self.encode(poslist)
+            yield text, len(poslist), len(poslist) * self.field_boost, encoded
 
     def encode(self, poslist: Iterable[int]) -> bytes:
         """Ascending positions as varints of their differences."""

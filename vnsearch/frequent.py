@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch import terms
 from vnsearch.analysis import PAIR_JOINER
 from vnsearch.segments import Term
 
@@ -62,8 +63,9 @@ class Recorder:
     def _keep(self, term: Term) -> None:
         if _PAIR_BYTES not in term.text:
             text = term.text.decode("utf-8")
-            self._counts[text] = self._counts.get(text, 0) + round(sum(term.weights))
-        if len(term.docs) < MIN_DOCS:
+            weights = term.weights if term.entry is None else terms.decode(term.entry).inlined_postings()[1]
+            self._counts[text] = self._counts.get(text, 0) + round(sum(weights))
+        if len(term.docs) < MIN_DOCS:  # an entry holds at most a few postings
             return
         numbers = np.asarray(term.docs, dtype=np.int64)
         deltas = np.diff(numbers, prepend=0)

@@ -25,9 +25,10 @@ Key = tuple[str, bytes]
 
 
 class Term:
-    """One term of the new segment with all its postings, in document order."""
+    """One term of the new segment with all its postings, in document order; or, for a short list
+    copied from one merged segment, its term table entry (`entry`) instead, renumbered."""
 
-    __slots__ = ("docs", "field", "text", "values", "weights")
+    __slots__ = ("docs", "entry", "field", "text", "values", "weights")
 
     def __init__(self, field: str, text: bytes):
         self.field = field
@@ -35,6 +36,7 @@ class Term:
         self.docs: list[int] = []
         self.weights: list[float] = []
         self.values: list[Any] = []
+        self.entry: bytes | None = None
 
 
 class Source:
@@ -47,19 +49,23 @@ class Source:
         self._docmap = docmap
         self._schema = schema
 
-    def terms(self) -> Iterator[tuple[Key, Source, Any]]:
-        """(field, term) with the term's info, sorted as the new segment is, fields not in the schema
-        left out."""
+    def terms(self) -> Iterator[tuple[Key, Source, bytes]]:
+        """(field, term) with the term's table entry, sorted as the new segment is, fields not in the
+        schema left out."""
         for field in sorted(name for name in self.reader.indexed_field_names() if name in self._schema):
-            for (name, text), info in self._terms.items_from(field, b""):
+            for (name, text), entry in self._terms.entries_from(field, b""):
                 if name != field:
                     break
-                yield (name, text), self, info
+                yield (name, text), self, entry
 
-    def extend(self, term: Term, info: Any) -> None:
-        """Append this segment's postings of `term` (as its term info locates them), renumbered."""
+    def copy(self, entry: bytes) -> bytes | None:
+        """`entry` renumbered, if its postings are inlined and none was deleted; else None."""
+        return None if self._docmap is not None else table.rebased(entry, self._basedoc)
+
+    def extend(self, term: Term, entry: bytes) -> None:
+        """Append this segment's postings of `term` (as its table entry locates them), renumbered."""
         docmap, basedoc = self._docmap, self._basedoc
-        for ids, weights, values in self._blocks(term.field, info):
+        for ids, weights, values in self._blocks(term.field, table.decode(entry)):
             if docmap is None:
                 term.docs.extend([basedoc + docnum for docnum in ids])
                 term.weights.extend(weights)
@@ -108,16 +114,18 @@ def terms(pool: Iterable[Posting], sources: list[Source]) -> Iterator[Term]:
     (numbered first) and then each merged segment's, in the order they were added to the writer.
     A term found only in deleted documents is left out."""
     streams = [_Pool.terms(pool)] + [source.terms() for source in sources]
-    term = None
     # heapq.merge breaks ties by stream order, so a term's postings come out in document order.
-    for key, source, payload in heapq.merge(*streams, key=itemgetter(0)):
-        if term is None or (term.field, term.text) != key:
-            if term is not None and term.docs:
-                yield term
-            term = Term(*key)
-        source.extend(term, payload)
-    if term is not None and term.docs:
-        yield term
+    for key, group in groupby(heapq.merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
+        term = Term(*key)
+        found = list(group)
+        # Most terms are pairs found in one segment only: their entries are copied, not decoded.
+        if len(found) == 1 and found[0][1] is not _Pool:
+            term.entry = found[0][1].copy(found[0][2])
+        if term.entry is None:
+            for _, source, payload in found:
+                source.extend(term, payload)
+        if term.docs or term.entry is not None:
+            yield term
 
 
 def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], terms: Iterable[Term]) -> None:
@@ -134,8 +142,10 @@ def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], te
             field = term.field
             fieldwriter.start_field(field, schema[field])
             field_lengths = lengths(field)
-        if len(term.docs) < fieldwriter._postwriter._inlinelimit:
-            entry = table.inlined(term.docs, term.weights, term.values, _length_range(term.docs, field_lengths))
+        if term.entry is not None or len(term.docs) < fieldwriter._postwriter._inlinelimit:
+            entry = term.entry or table.inlined(
+                term.docs, term.weights, term.values, _length_range(term.docs, field_lengths)
+            )
             fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + term.text, entry)
             continue
         fieldwriter.start_term(term.text)

@@ -103,6 +103,18 @@ def extent(info: W3TermInfo) -> bytes:
     return bytes(out)
 
 
+def rebased(entry: bytes, offset: int) -> bytes | None:
+    """An inlined entry with `offset` added to its document numbers (None for any other entry):
+    only the first is stored whole, so merging copies most entries without decoding them."""
+    if not entry[0] & _INLINED:
+        return None
+    _, pos = _read_varint(entry, 3)  # the number of postings
+    first, end = _read_varint(entry, pos)
+    out = bytearray(entry[:pos])
+    _varint(first + offset, out)
+    return bytes(out) + entry[end:]
+
+
 def decode(entry: bytes) -> W3TermInfo:
     """The W3TermInfo an entry stands for, as Whoosh's reader would have built it."""
     info = W3TermInfo()
@@ -278,6 +290,10 @@ class TermTable(TermsReader):
 
     def items(self) -> Iterator[tuple[tuple[str, bytes], W3TermInfo]]:
         return ((self._term(key), decode(entry)) for key, entry in self._items_from(b""))
+
+    def entries_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[tuple[str, bytes], bytes]]:
+        """`items_from` with each term's entry as stored (see `decode`)."""
+        return ((self._term(key), entry) for key, entry in self._items_from(self._key(fieldname, prefix)))
 
     def items_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[tuple[str, bytes], W3TermInfo]]:
         return ((self._term(key), decode(entry)) for key, entry in self._items_from(self._key(fieldname, prefix)))
