@@ -9,7 +9,7 @@ from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
-    from whoosh import fields, formats, index, query, scoring, writing
+    from whoosh import columns, fields, formats, index, query, scoring, writing
     from whoosh.analysis import Token, Tokenizer
     from whoosh.codec.base import TermsReader
     from whoosh.codec.whoosh3 import (
@@ -18,6 +18,8 @@ with warnings.catch_warnings():
         W3Codec,
         W3FieldWriter,
         W3LeafMatcher,
+        W3PerDocReader,
+        W3PerDocWriter,
         W3PostingsWriter,
         W3TermInfo,
         _lenfield,
@@ -103,10 +105,13 @@ __all__ = [
     "W3Codec",
     "W3FieldWriter",
     "W3LeafMatcher",
+    "W3PerDocReader",
+    "W3PerDocWriter",
     "W3PostingsWriter",
     "W3TermInfo",
     "_lenfield",
     "byte_to_length",
+    "columns",
     "fields",
     "formats",
     "index",
