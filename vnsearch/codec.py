@@ -1,11 +1,13 @@
-"""How vnsearch's postings are encoded: Whoosh 2.7's file layout, with compact contents.
+"""vnsearch's codec: Whoosh 2.7's segments and postings blocks, with compact contents.
 
-Whoosh's readers are kept (they unpickle whatever they find), but what goes into the pickles is
-smaller: positions as varint deltas instead of a pickled list behind a 4-byte count, no positions at
-all for pair terms (nothing reads them: phrases match syllables, ranking reads pairs' frequencies),
-whole frequencies as ints, and pickles without memo entries (protocol 3 in fast mode) where Whoosh
-writes protocol 2, which pickles each bytes value through a codecs call. On 5,000 news articles the
-postings file went from 93 to about 30 MB.
+Postings blocks keep Whoosh's layout and reader (it unpickles whatever it finds), but what goes into
+the pickles is smaller: positions as varint deltas instead of a pickled list behind a 4-byte count, no
+positions at all for pair terms (nothing reads them: phrases match syllables, ranking reads pairs'
+frequencies), whole frequencies as ints, and pickles without memo entries (protocol 3 in fast mode)
+where Whoosh writes protocol 2, which pickles each bytes value through a codecs call. On 5,000 news
+articles the postings file went from 93 to about 30 MB. The term file is vnsearch's own term table
+(`vnsearch.terms`), and stored fields are compressed against the segment's first documents
+(`vnsearch.stored`).
 """
 
 from __future__ import annotations
