@@ -32,7 +32,7 @@ from vnsearch._whoosh import (
 )
 from vnsearch.analysis import PAIR_JOINER, VietnameseTokenizer, positions
 from vnsearch.stored import STORED_COLUMN
-from vnsearch.terms import TermTable, TermTableWriter, extent, inlined
+from vnsearch.terms import TermTable, TermTableWriter, append_varint, extent, inlined
 
 # Postings lists this short are stored inside the term's entry in the term table instead of as a
 # block of their own in the postings file (a block costs two pickles, a zlib stream and a header).
@@ -84,12 +84,8 @@ class Positions(formats.Positions):
         out = bytearray()
         previous = 0
         for position in poslist:
-            delta = position - previous
+            append_varint(position - previous, out)
             previous = position
-            while delta >= 0x80:
-                out.append(delta & 0x7F | 0x80)
-                delta >>= 7
-            out.append(delta)
         return bytes(out)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:

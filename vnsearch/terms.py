@@ -4,8 +4,8 @@ Whoosh's term file is a hash table: per term 8 bytes of lengths, the key, a 23-b
 of the inlined postings and 28 bytes of hash slots and sorted index, about 85 bytes for a term that
 occurs once. Most of vnsearch's terms are such pairs, so the term file was half of every segment. Here
 terms are written in sorted blocks of BLOCK_TERMS, each key sharing its prefix with the one before it,
-term infos and inlined postings as varints: about 20 bytes a term. A lookup bisects the first keys of
-the blocks (kept in memory) and reads one block. Readers get Whoosh's own W3TermInfo objects.
+term infos and inlined postings as varints: about 15 bytes for a term found once. A lookup bisects the
+first keys of the blocks (kept in memory) and reads one block. Readers get Whoosh's W3TermInfo objects.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ BLOCK_TERMS = 16
 _TRAILER = struct.Struct("<Q")
 _INLINED = 1
 _FRACTIONAL = 2  # weights are not all whole numbers: stored as float32, not varints
-_VALUES = 4  # inlined postings with values (an empty one for a pair): one per posting
+_VALUES = 4  # inlined postings with values (positions), one per posting; pairs and ids have none
 
 
-def _varint(value: int, out: bytearray) -> None:
+def append_varint(value: int, out: bytearray) -> None:
+    """Append `value` (>= 0) to `out` in 7-bit groups, low first, the high bit marking a group that
+    is not the last."""
     while value >= 0x80:
         out.append(value & 0x7F | 0x80)
         value >>= 7
@@ -48,7 +50,7 @@ def _weights(weights: Sequence[float], flags: int, out: bytearray) -> int:
     """Append `weights` (as varints when all are whole) and return `flags` saying which."""
     if all(w == int(w) for w in weights):
         for weight in weights:
-            _varint(int(weight), out)
+            append_varint(int(weight), out)
         return flags
     out += array("f", weights).tobytes()
     return flags | _FRACTIONAL
@@ -75,16 +77,16 @@ def inlined(
     out = bytearray(3)
     out[1] = 0 if shortest is None else length_to_byte(shortest)
     out[2] = length_to_byte(longest)
-    _varint(len(docs), out)
+    append_varint(len(docs), out)
     previous = 0
     for doc in docs:
-        _varint(doc - previous, out)
+        append_varint(doc - previous, out)
         previous = doc
     out[0] = _weights(weights, _INLINED, out)
     if any(values):
         out[0] |= _VALUES
         for value in values:
-            _varint(len(value), out)
+            append_varint(len(value), out)
             out += value
     return bytes(out)
 
@@ -95,10 +97,10 @@ def extent(info: W3TermInfo) -> bytes:
     out = bytearray(3)
     out[1] = length_to_byte(info.min_length())
     out[2] = length_to_byte(info.max_length())
-    for number in (offset, length[0] if isinstance(length, tuple) else length, info.doc_frequency()):
-        _varint(number, out)
-    _varint(info.min_id(), out)
-    _varint(info.max_id() - info.min_id(), out)
+    for number in (offset, length, info.doc_frequency()):
+        append_varint(number, out)
+    append_varint(info.min_id(), out)
+    append_varint(info.max_id() - info.min_id(), out)
     out[0] = _weights((info.weight(), info.max_weight()), 0, out)
     return bytes(out)
 
@@ -111,7 +113,7 @@ def rebased(entry: bytes, offset: int) -> bytes | None:
     _, pos = _read_varint(entry, 3)  # the number of postings
     first, end = _read_varint(entry, pos)
     out = bytearray(entry[:pos])
-    _varint(first + offset, out)
+    append_varint(first + offset, out)
     return bytes(out) + entry[end:]
 
 
@@ -174,10 +176,10 @@ class TermTableWriter:
         else:
             shared = _shared(self._previous, key)
         block = self._block
-        _varint(shared, block)
-        _varint(len(key) - shared, block)
+        append_varint(shared, block)
+        append_varint(len(key) - shared, block)
         block += key[shared:]
-        _varint(len(entry), block)
+        append_varint(len(entry), block)
         block += entry
         self._previous = key
         self._in_block += 1
