@@ -110,3 +110,14 @@ def test_an_unreadable_term_counts_file_is_reported(tmp_path: Path) -> None:
     zero(segment, frequent.COUNTS_EXT)
     (problem,) = check(path)
     assert problem.startswith(f"segment {segment.stem}: its term counts (.vnc) cannot be read")
+
+
+@pytest.mark.parametrize("length", [40, None])
+def test_a_damaged_term_table_is_reported(tmp_path: Path, length: int | None) -> None:
+    path = tmp_path / "index"
+    Index.create(path).add(DOCS)
+    (segment,) = path.glob("MAIN_*.seg")
+    zero(segment, ".trm", length)  # its first terms, or all of it with the index of its blocks
+    (problem,) = check(path)
+    assert problem.startswith(f"segment {segment.stem}")
+    assert "its term table" in problem if length else "cannot be opened" in problem

@@ -4,9 +4,12 @@ point, as Whoosh's terms readers do."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vnsearch import terms
 from vnsearch._whoosh import FileStorage, TermNotFound, W3TermInfo, byte_to_length, length_to_byte
@@ -115,3 +118,30 @@ def test_a_rebased_entry_decodes_to_the_postings_renumbered() -> None:
         assert after.inlined_postings() == (tuple(doc + 1_000 for doc in before[0]), *before[1:])
         assert (after.min_id(), after.max_id()) == (before[0][0] + 1_000, before[0][-1] + 1_000)
     assert terms.rebased(entry(3), 1_000) is None  # postings in the postings file: decoded and rewritten
+
+
+POSTINGS = st.lists(
+    st.tuples(st.integers(1, 10**7), st.integers(1, 300), st.binary(min_size=1, max_size=6)), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.binary(max_size=12), POSTINGS, min_size=1, max_size=120), st.booleans())
+def test_any_terms_and_postings_read_back(found: dict[bytes, list[tuple[int, int, bytes]]], values: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        storage = FileStorage(folder)
+        writer = terms.TermTableWriter(storage.create_file("t.trm"))
+        writer.extras["fieldmap"]["body"] = 0
+        expected = {}
+        for text in sorted(found):
+            postings = sorted({doc: (doc, weight, value) for doc, weight, value in found[text]}.values())
+            docs, weights, positions = zip(*postings)
+            expected[text] = (docs, weights, positions if values else ())
+            writer.add(b"\x00\x00" + text, terms.inlined(docs, weights, expected[text][2], (1, 9)))
+        writer.close()
+        reader = terms.TermTable(None, storage.open_file("t.trm"), storage.file_length("t.trm"), None)
+        assert [text for _, text in reader.terms()] == sorted(found)
+        for text, postings in expected.items():
+            assert reader.term_info("body", text).inlined_postings() == postings
+        assert reader.problems() == []
+        reader._dbfile.close()

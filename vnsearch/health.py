@@ -12,6 +12,7 @@ from typing import Any
 from vnsearch import frequent
 from vnsearch._whoosh import index as windex
 from vnsearch.schema import SCHEMA_VERSION
+from vnsearch.terms import TermTable
 
 META_FILE = "vnsearch.json"
 
@@ -21,10 +22,10 @@ def check(path: str | Path) -> list[str]:
 
     Checks the vnsearch.json meta file, the latest table of contents (TOC), then every segment it
     lists: its files open, every stored document reads back with an id, the live and deleted counts
-    add up, each live id appears once, in the id field's terms as in the stored fields, its term
-    counts read and its frequent terms' arrays agree with Whoosh's term infos
-    (`vnsearch.frequent.problems`). Files that no commit refers to (left by a killed writer, removed
-    by the next commit) are not problems.
+    add up, each live id appears once, in the id field's terms as in the stored fields, every term of
+    its term table decodes, in order (`vnsearch.terms`), its term counts read and its frequent terms'
+    arrays agree with the term infos (`vnsearch.frequent.problems`). Files that no commit refers to
+    (left by a killed writer, removed by the next commit) are not problems.
     """
     path = Path(path)
     problems = _meta_problems(path / META_FILE)
@@ -78,6 +79,8 @@ def _segment_problems(ix: Any, segment: Any, ids: Counter[str]) -> list[str]:
         if len(stored_ids) != live:
             problems.append(f"{name} counts {live} live documents of {total} but {len(stored_ids)} read back with an id")
         problems += _id_terms_problems(name, reader, stored_ids)
+        if isinstance(reader._terms, TermTable):  # not a segment written by Whoosh's own codec
+            problems += [f"{name}: {problem}" for problem in reader._terms.problems()]
         problems += [f"{name}: {problem}" for problem in frequent.problems(reader)]
         ids.update(stored_ids.values())
     except Exception as error:

@@ -274,6 +274,23 @@ class TermTable(TermsReader):
                 if found >= key:
                     yield found, entry
 
+    def problems(self) -> list[str]:
+        """What is wrong with the table, in words: every entry must decode, keys in increasing order."""
+        previous = None
+        count = 0
+        try:
+            for key, entry in self._items_from(b""):
+                if previous is not None and key <= previous:
+                    return [f"its term table has {self._term(key)!r} after {self._term(previous)!r}"]
+                decode(entry)
+                previous = key
+                count += 1
+        except Exception as error:  # any failure to decode is the finding itself
+            return [f"its term table cannot be read after {count} terms: {type(error).__name__}: {error}"]
+        if count != self._count:
+            return [f"its term table holds {count} terms but says {self._count}"]
+        return []
+
     def __contains__(self, term: tuple[str, bytes]) -> bool:
         try:
             self._entry(self._key(*term))
