@@ -4,7 +4,7 @@ merges.
 Whoosh merges a segment by looking each of its terms up by key and pushing its postings one at a time
 through the writer's sorting pool, which pickles them out to temporary runs and sorts them all over
 again; then it writes every posting with a few Python calls. But every segment is already sorted by
-field and term: here the merged segments' term files are read in order side by side, each term's
+field and term: here the merged segments' term tables are read in order side by side, each term's
 postings are gathered a block at a time (deleted documents dropped, the rest renumbered), and written
 a block at a time. Merging ten 500-article segments went from 90 s to 40 s.
 """
@@ -44,7 +44,7 @@ class Source:
 
     def __init__(self, reader: Any, basedoc: int, docmap: dict[int, int] | None, schema: Any):
         self.reader = reader
-        self._terms = reader._terms  # Whoosh 2.7's W3TermsReader: in-order items, the postings file
+        self._terms = reader._terms  # a vnsearch.terms.TermTable: entries in order, the postings file
         self._basedoc = basedoc
         self._docmap = docmap
         self._schema = schema
@@ -131,7 +131,7 @@ def terms(pool: Iterable[Posting], sources: list[Source]) -> Iterator[Term]:
 def write(fieldwriter: Any, schema: Any, lengths: Callable[[str], list[int]], terms: Iterable[Term]) -> None:
     """Write `terms` through vnsearch's field writer (`vnsearch.codec.FieldWriter`), filling its postings
     writer a block at a time with what `add_posting` would have put there posting by posting, and
-    short lists straight into its term table. `lengths(field)` gives every
+    short lists (or copied entries) straight into its term table. `lengths(field)` gives every
     document's length of the field, by document number (the blocks record their shortest and longest)."""
     field = None
     field_lengths: list[int] = []
