@@ -56,11 +56,11 @@ def dumps(obj: Any) -> bytes:
 
 def whole(weights: Iterable[float]) -> tuple[float, ...]:
     """Frequencies, whole ones as ints: they pickle in 2 bytes instead of 9, and Whoosh reads either."""
-    return tuple(map(_whole, weights))
-
-
-def _whole(weight: float) -> float:
-    return int(weight) if weight == int(weight) else weight
+    weights = list(weights)
+    ints = list(map(int, weights))
+    if ints == weights:  # the usual case, checked without a Python call a weight
+        return tuple(ints)
+    return tuple(i if i == w else w for i, w in zip(ints, weights))
 
 
 class Positions(formats.Positions):
@@ -124,7 +124,7 @@ class PostingsWriter(W3PostingsWriter):
             (
                 len(ids),
                 ids[-1],
-                _whole(self._maxweight),
+                whole((self._maxweight,))[0],
                 self._compression,
                 length_to_byte(self._minlength),
                 length_to_byte(self._maxlength),
@@ -138,11 +138,10 @@ class PostingsWriter(W3PostingsWriter):
         self._new_block()
 
     def _mini_weights(self) -> Any:
-        weights = self._weights
-        if all(w == 1.0 for w in weights):
-            return None
-        if all(w == weights[0] for w in weights):
-            return float(weights[0])  # Whoosh's reader tells "all the same" by the type float
+        weights = self._weights.tolist()
+        if weights.count(weights[0]) == len(weights):
+            # Whoosh's reader tells "all 1" by None and "all the same" by the type float.
+            return None if weights[0] == 1.0 else float(weights[0])
         return whole(weights)
 
     def _mini_values(self) -> Any:
