@@ -194,8 +194,8 @@ class PerDocReader(W3PerDocReader):
 
 class Codec(W3Codec):
     """Whoosh's codec with a term table (`vnsearch.terms`) for its term file, short postings lists
-    inlined there, blocks written by `PostingsWriter`, and stored fields by `PerDocWriter`. It is pickled into each segment's entry in
-    the table of contents."""
+    inlined there, blocks written by `PostingsWriter`, and stored fields by `PerDocWriter`. It is
+    pickled into each segment's entry in the table of contents."""
 
     def __init__(self, inlinelimit: int = INLINE_LIMIT):
         super().__init__(inlinelimit=inlinelimit)

@@ -315,7 +315,7 @@ class TermTable(TermsReader):
         return ((self._term(key), entry) for key, entry in self._items_from(self._key(fieldname, prefix)))
 
     def items_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[tuple[str, bytes], W3TermInfo]]:
-        return ((self._term(key), decode(entry)) for key, entry in self._items_from(self._key(fieldname, prefix)))
+        return ((term, decode(entry)) for term, entry in self.entries_from(fieldname, prefix))
 
     def term_info(self, fieldname: str, tbytes: bytes) -> W3TermInfo:
         try:
