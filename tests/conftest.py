@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from whoosh.filedb.filestore import RamStorage
 
+import vnsearch.writers
 from vnsearch import Index
+from vnsearch._whoosh import writing
 from vnsearch.demo import sample_documents
 
 SEED_ID = "htv-quan5-dan-van-2023"
@@ -44,3 +47,11 @@ def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, lis
             matcher.next()
         table[(field, term)] = found
     return table
+
+
+def write_as_whoosh(patch: pytest.MonkeyPatch) -> None:
+    """Make vnsearch's Writer pool, merge and write postings as stock Whoosh does: posting by posting
+    through its sorting pool and its field writer."""
+    patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
+    patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
+    patch.setattr(vnsearch.writers.segments, "Pool", lambda: writing.PostingPool(RamStorage(), None))

@@ -12,9 +12,9 @@ import pytest
 
 import vnsearch.schema
 import vnsearch.writers
-from tests.conftest import postings
+from tests.conftest import postings, write_as_whoosh
 from vnsearch import Index
-from vnsearch._whoosh import W3Codec, formats, writing
+from vnsearch._whoosh import W3Codec, formats
 from vnsearch.analysis import PAIR_JOINER, VietnameseTokenizer, tokens
 from vnsearch.codec import Positions, dumps, whole
 from vnsearch.demo import sample_documents
@@ -35,8 +35,7 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Pat
     with pytest.MonkeyPatch.context() as patch:  # Whoosh's codec, format, segment writer and merge
         patch.setattr(vnsearch.writers, "Codec", W3Codec)
         patch.setattr(vnsearch.schema, "Positions", formats.Positions)
-        patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
-        patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
+        write_as_whoosh(patch)
         stock = Index.create(base / "stock")
         stock.add(docs, batch_size=20)
     return ours, stock, base

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 import vnsearch.writers
-from tests.conftest import postings
+from tests.conftest import postings, write_as_whoosh
 from vnsearch import Index, segments
 from vnsearch import terms as table
-from vnsearch._whoosh import writing
 from vnsearch.codec import Codec
 from vnsearch.demo import sample_documents
 
@@ -42,7 +41,7 @@ def posting_by_posting(writer: vnsearch.writers.Writer) -> None:
     perdoc = writer.per_document_reader()
     items = (
         (t.field, t.text, *posting)
-        for t in segments.terms(writer.pool.iter_postings(), writer._merging)
+        for t in segments.terms(writer.pool, writer._merging)
         for posting in (zip(t.docs, t.weights, t.values) if t.entry is None else copied(t.entry))
     )
     writer.fieldwriter.add_postings(writer.schema, perdoc, items)
@@ -67,8 +66,7 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Inde
         # Whoosh's own merge, through its pool; no inlining, as the pool cannot take the empty values
         # of inlined postings (see Writer).
         patch.setattr(vnsearch.writers, "Codec", lambda: Codec(inlinelimit=1))
-        patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
-        patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
+        write_as_whoosh(patch)
         stock = build(base / "stock")
     return ours, stock, slow
 
@@ -105,3 +103,28 @@ def test_block_writer_writes_what_whoosh_writes_posting_by_posting(merged: tuple
     assert len(ours._current_searcher().reader().leaf_readers()[0][0]._terms) > 10_000
     assert len(table) > 100_000 and len(postings_file) > 100_000
     assert (table, postings_file) == segment_files(slow)
+
+
+class SmallPool(segments.Pool):
+    """A pool that spills to disk every 2,000 postings, counting its spills."""
+
+    spills = 0
+
+    def __init__(self) -> None:
+        super().__init__(limit=2_000)
+
+    def _spill(self) -> None:
+        SmallPool.spills += 1
+        super()._spill()
+
+
+def test_a_pool_spilling_to_disk_writes_the_same_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = list(sample_documents())[:60]  # one process, one segment (see writers.workers_for)
+    held = Index.create(tmp_path / "held")
+    held.add(docs)
+    monkeypatch.setattr(vnsearch.writers.segments, "Pool", SmallPool)
+    spilled = Index.create(tmp_path / "spilled")
+    spilled.add(docs)
+    assert SmallPool.spills >= 5
+    assert segment_files(held) == segment_files(spilled)
+    assert [hit.id for hit in held.search("dân vận")] == [hit.id for hit in spilled.search("dân vận")] != []

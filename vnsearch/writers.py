@@ -47,6 +47,7 @@ class Writer(writing.SegmentWriter):
         super().__init__(ix, codec=Codec(), **kwargs)
         self._recorder = frequent.Recorder(self.storage, self.newsegment, TEXT_FIELDS)
         self._merging: list[segments.Source] = []
+        self.pool = segments.Pool()
 
     def add_reader(self, reader: Any) -> None:
         """Copy a segment being merged: its documents now, its postings when the new segment is
@@ -66,7 +67,7 @@ class Writer(writing.SegmentWriter):
         def lengths(field: str) -> list[int]:
             return [perdoc.doc_field_length(docnum, field, 0) for docnum in documents]
 
-        terms = segments.terms(self.pool.iter_postings(), self._merging)
+        terms = segments.terms(self.pool, self._merging)
         segments.write(self.fieldwriter, self.schema, lengths, self._recorder.record(terms))
         self.fieldwriter.close()
         self._recorder.close()
