@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,8 @@ DOOMED = {"id": "sap-xoa", "title": "Bài sắp xoá", "body": "Chữ xyzzyq và
 
 def build(path: Path) -> Index:
     """Five commits of 20 sample articles, one replacing ten of them (deletions inside the segments to
-    merge), then four more of 20: the tenth segment of the 10–99 tier makes the last commit merge."""
+    merge), then four more of 20: the tenth segment of the 10–99 tier makes the last `add` merge the
+    ten (in a process of its own, `vnsearch.merging`), its own 20 articles staying a segment apart."""
     docs = list(sample_documents())
     index = Index.create(path)
     index.add(docs[:100], batch_size=20)
@@ -75,7 +77,7 @@ def test_merge_drops_replaced_documents_and_keeps_the_rest(merged: tuple[Index, 
     ours = merged[0]
     reader = ours._current_searcher().reader()
     sizes = [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
-    assert sizes == [200] and len(ours) == 200  # the replaced copies are gone, not merged as deleted
+    assert sizes == [20, 180] and len(ours) == 200  # the replaced copies are gone, not merged as deleted
     assert not reader.has_deletions()
     assert "(cập nhật)" in ours.get(list(sample_documents())[5]["id"])["title"]
     assert not [term for _, term in reader.all_terms() if b"xyzzyq" in term or b"quoxwv" in term]
@@ -90,17 +92,22 @@ def test_merged_postings_equal_whooshs_merge(merged: tuple[Index, Index, Index])
         ]
 
 
+def largest_segment(index: Index) -> Any:
+    return max(
+        (leaf for leaf, _ in index._current_searcher().reader().leaf_readers()), key=lambda leaf: leaf.doc_count_all()
+    )
+
+
 def segment_files(index: Index) -> tuple[bytes, bytes]:
-    """The one segment's term table and postings file."""
-    ((leaf, _),) = index._current_searcher().reader().leaf_readers()
-    terms = leaf._terms
+    """The largest segment's term table and postings file."""
+    terms = largest_segment(index)._terms
     return tuple(file.get(0, len(file._buf)) for file in (terms._dbfile, terms._postfile))
 
 
 def test_block_writer_writes_what_whoosh_writes_posting_by_posting(merged: tuple[Index, Index, Index]) -> None:
     ours, _, slow = merged
     table, postings_file = segment_files(ours)
-    assert len(ours._current_searcher().reader().leaf_readers()[0][0]._terms) > 10_000
+    assert len(largest_segment(ours)._terms) > 10_000
     assert len(table) > 100_000 and len(postings_file) > 100_000
     assert (table, postings_file) == segment_files(slow)
 

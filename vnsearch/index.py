@@ -25,6 +25,7 @@ from vnsearch.errors import (
     VnsearchError,
 )
 from vnsearch.health import META_FILE
+from vnsearch.merging import Merges
 from vnsearch.ranking import Corpus, SegmentPostings, rank
 from vnsearch.results import AddResult, Hit, Results, make_hit, original
 from vnsearch.schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema
@@ -37,6 +38,9 @@ DEFAULT_PATH = Path("indexes/default")
 DEFAULT_BATCH = 1000
 MAX_LIMIT = 1000
 MAX_SUGGESTIONS = 50
+
+# A Whoosh merge policy: given the writer and the index's segments, the segments the commit keeps.
+MergePolicy = Callable[[Any, list[Any]], list[Any]]
 
 
 class Index:
@@ -120,28 +124,37 @@ class Index:
         A bad record raises DocumentError naming it and the field, unless `on_error` is given, in which
         case it is passed the error and the record is skipped. Whatever happens (a bad record, an
         exception from the iterable, Ctrl-C), the good documents read so far are committed first.
+        Segments are merged meanwhile in a process of their own (`vnsearch.merging`); `add` returns
+        once the last merge is in the index.
         """
         added = replaced = skipped = 0
         pending: dict[str, Prepared] = {}
+        merges = Merges(self.path)
         try:
-            for number, doc in enumerate(docs, 1):
-                try:
-                    prepared = prepare(doc, record=f"document {number}")
-                except DocumentError as error:
-                    if on_error is None:
-                        raise
-                    on_error(error)
-                    skipped += 1
-                    continue
-                pending[prepared.id] = prepared
-                if len(pending) >= batch_size:
-                    new, old = self._write(pending.values())
+            try:
+                for number, doc in enumerate(docs, 1):
+                    try:
+                        prepared = prepare(doc, record=f"document {number}")
+                    except DocumentError as error:
+                        if on_error is None:
+                            raise
+                        on_error(error)
+                        skipped += 1
+                        continue
+                    pending[prepared.id] = prepared
+                    if len(pending) >= batch_size:
+                        new, old = self._write(pending.values(), merges.policy)
+                        added, replaced = added + new, replaced + old
+                        pending.clear()
+            finally:
+                if pending:
+                    new, old = self._write(pending.values(), merges.policy)
                     added, replaced = added + new, replaced + old
-                    pending.clear()
+            while merges.running:
+                merges.wait()
+                self._write([], merges.policy)  # a commit of no documents, to install the merge
         finally:
-            if pending:
-                new, old = self._write(pending.values())
-                added, replaced = added + new, replaced + old
+            merges.abandon()  # after a failure: the merge's segments are still in the index
         return AddResult(added, replaced, skipped)
 
     def update(self, doc: Mapping[str, Any]) -> bool:
@@ -257,14 +270,15 @@ class Index:
         return StorageError(error.errno, message)
 
     @contextmanager
-    def _writing(self, workers: int = 1) -> Iterator[Any]:
-        """A writer that commits when the block ends; on any failure, including in the commit itself,
-        the writer is abandoned and the lock released, so the last commit stays the index's state."""
+    def _writing(self, workers: int = 1, policy: MergePolicy = tiered_merge) -> Iterator[Any]:
+        """A writer that commits when the block ends, merging segments by `policy`; on any failure,
+        including in the commit itself, the writer is abandoned and the lock released, so the last
+        commit stays the index's state."""
         with self._write_lock:
             writer = self._writer(workers)
             try:
                 yield writer
-                writer.commit(mergetype=tiered_merge)
+                writer.commit(mergetype=policy)
             except OSError as error:
                 abandon(writer)
                 raise self._storage_error(error) from error
@@ -272,10 +286,10 @@ class Index:
                 abandon(writer)
                 raise
 
-    def _write(self, docs: Iterable[Prepared]) -> tuple[int, int]:
+    def _write(self, docs: Iterable[Prepared], policy: MergePolicy = tiered_merge) -> tuple[int, int]:
         """Write and commit one batch; returns (added, replaced)."""
         docs = list(docs)
-        with self._writing(workers_for(len(docs))) as writer:
+        with self._writing(workers_for(len(docs)), policy) as writer:
             # Whoosh's update_document opens a searcher over every segment per document: one will do.
             with writer.searcher() as searcher:
                 old = [searcher.document_number(id=doc.id) for doc in docs]

@@ -86,9 +86,9 @@ class ParallelWriter(Writer):
     """A Whoosh writer whose added documents are analysed and written by worker processes.
 
     Whoosh indexes in pure Python, one core per process. At commit, each worker writes a consecutive
-    share of the batch as a new segment, while this process merges small old segments; the commit then
-    lists them all. Whoosh's own MpWriter does the same but silently drops the documents of a worker
-    that fails.
+    share of the batch as a new segment, and the commit lists them all (and whatever the merge policy
+    merged: `Index.add` merges in a process of its own, `vnsearch.merging`). Whoosh's own MpWriter
+    does the same but silently drops the documents of a worker that fails.
     """
 
     def __init__(self, ix: windex.Index, workers: int, timeout: float):
@@ -105,14 +105,16 @@ class ParallelWriter(Writer):
         self._check_state()
         context = multiprocessing.get_context("fork")
         lock_fd = getattr(self.writelock, "fd", None)
+        # The merge policy first: it may fork a merging process (`vnsearch.merging`), which is safest
+        # while this process runs no other threads (the pool's).
+        segments = self._merge_segments(mergetype, optimize, merge)
         with ProcessPoolExecutor(
-            self._workers, mp_context=context, initializer=_bind_to_writer, initargs=(os.getpid(), lock_fd)
+            self._workers, mp_context=context, initializer=bind_to_writer, initargs=(os.getpid(), lock_fd)
         ) as pool:
             parts = [
                 pool.submit(_index_part, self.storage.folder, self.indexname, part)
                 for part in _split(self._pending, self._workers)
             ]
-            segments = self._merge_segments(mergetype, optimize, merge)
             segments += [part.result() for part in parts]
         if self._added:
             segments.append(self._finalize_segment())
@@ -122,24 +124,25 @@ class ParallelWriter(Writer):
         self._finish()
 
 
-def tiered_merge(writer: Any, existing: list[Any]) -> list[Any]:
-    """Whoosh merge policy: fold every tier holding MERGE_FACTOR segments or more into `writer`'s new
-    segment and keep the rest. Whoosh's default (MERGE_SMALL) can merge a whole large index in a
-    commit of 100 documents: ten minutes on 35,000 articles."""
+def due(segments: list[Any]) -> list[Any]:
+    """The segments to merge: those of every size tier holding MERGE_FACTOR segments or more."""
     tiers: dict[int, list[Any]] = defaultdict(list)
-    for segment in existing:
+    for segment in segments:
         tiers[len(str(max(segment.doc_count_all(), 1)))].append(segment)
-    kept = []
-    for tier in tiers.values():
-        if len(tier) < MERGE_FACTOR:
-            kept += tier
-            continue
-        for segment in tier:
-            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
-    return kept
+    return [segment for tier in tiers.values() if len(tier) >= MERGE_FACTOR for segment in tier]
 
 
-def _bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
+def tiered_merge(writer: Any, existing: list[Any]) -> list[Any]:
+    """Whoosh merge policy: fold the segments that are `due` into `writer`'s new segment and keep the
+    rest. Whoosh's default (MERGE_SMALL) can merge a whole large index in a commit of 100 documents:
+    ten minutes on 35,000 articles."""
+    merged = due(existing)
+    for segment in merged:
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
+    return [segment for segment in existing if segment not in merged]
+
+
+def bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
     """In a worker: die with the writer process, and drop the copy of its lock that fork gave us.
 
     Whoosh's write lock is an flock on an open file, shared by every process that inherits the file
