@@ -110,3 +110,25 @@ def test_add_waits_for_its_merges_and_clears_what_killed_writers_left(tmp_path: 
     assert merge_folders(index.path) == []
     assert segment_sizes(index) == [(1, 0), (BATCH, 0), (BATCH, 0), (200, 0)]
     assert len(index) == len(DOCS) and index.check() == []
+
+
+def test_a_merge_whose_segments_another_writer_merged_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    gated(gate, monkeypatch)
+    index = Index.create(tmp_path / "ix")
+
+    def rest() -> Iterator[dict]:
+        # A single update merges in line: the eleven 20-article segments and its own become one,
+        # deleting the files the background merge has yet to read.
+        index.update(dict(DOCS[0], title=DOCS[0]["title"] + " (sửa)"))
+        assert segment_sizes(index) == [(11 * BATCH, 0)]
+        gate.touch()
+        yield from DOCS[11 * BATCH :]
+
+    index.add(first_eleven_batches(index, rest), batch_size=BATCH)
+    assert merge_folders(index.path) == []
+    assert segment_sizes(index) == [(1, 0), (BATCH, 0), (11 * BATCH, 0)]
+    assert index.get(DOCS[0]["id"])["title"].endswith("(sửa)")
+    assert len(index) == len(DOCS) and index.check() == []

@@ -24,6 +24,7 @@ from typing import Any
 from vnsearch import writers
 from vnsearch._whoosh import FileStorage, SegmentReader
 from vnsearch._whoosh import index as windex
+from vnsearch.errors import VnsearchError
 
 _FOLDER_PREFIX = ".merge-"
 # Forking is how the merging process starts with the writer's state; elsewhere merges stay in line.
@@ -85,19 +86,20 @@ class Merges:
         self._result = receive
 
     def _install(self, segments: list[Any]) -> list[Any]:
-        """`segments` with the finished merge in place of its sources (or as they are if it failed
-        or they changed under it), its files moved into the index."""
+        """`segments` with the finished merge in place of its sources, its files moved into the index;
+        or as they are if another writer merged or dropped a source meanwhile (reading its files may
+        then have failed too). A merge that failed otherwise raises its error."""
         try:
             try:
                 merged = self._result.recv()
             except EOFError:
-                merged = RuntimeError("the merging process died before it finished")
+                merged = VnsearchError(f"merging segments of {self._path} failed: the merging process died")
             self._process.join()
-            if isinstance(merged, BaseException):
-                raise merged
             current = {segment.segment_id(): segment for segment in segments}
             if not all(name in current for name, _, _ in self._sources):
                 return segments
+            if isinstance(merged, BaseException):
+                raise merged
             self._carry_deletions(merged, current)
             assert self._folder is not None
             for name in merged.list_files(FileStorage(str(self._folder))):
