@@ -50,8 +50,9 @@ def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, lis
 
 
 def write_as_whoosh(patch: pytest.MonkeyPatch) -> None:
-    """Make vnsearch's Writer pool, merge and write postings as stock Whoosh does: posting by posting
-    through its sorting pool and its field writer."""
+    """Make vnsearch's Writer add documents, pool, merge and write postings as stock Whoosh does:
+    posting by posting through its sorting pool and its field writer."""
+    patch.setattr(vnsearch.writers.Writer, "add_document", writing.SegmentWriter.add_document)
     patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
     patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
     patch.setattr(vnsearch.writers.segments, "Pool", lambda: writing.PostingPool(RamStorage(), None))

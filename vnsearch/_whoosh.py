@@ -24,6 +24,7 @@ with warnings.catch_warnings():
         W3TermInfo,
         _lenfield,
     )
+    from whoosh.fields import FieldType
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.structfile import BufferFile
     from whoosh.reading import SegmentReader, TermNotFound
@@ -96,6 +97,7 @@ W3TermInfo.set_inline = W3TermInfo.set_inlined
 __all__ = [
     "LENGTHS_COLUMN",
     "WHOOSH3_HEADER_MAGIC",
+    "FieldType",
     "FileStorage",
     "SegmentReader",
     "TermNotFound",

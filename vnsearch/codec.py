@@ -17,6 +17,7 @@ import pickle
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import Any
 
 from vnsearch._whoosh import (
@@ -63,6 +64,13 @@ def whole(weights: Iterable[float]) -> tuple[float, ...]:
     return tuple(i if i == w else w for i, w in zip(ints, weights))
 
 
+@cache
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    append_varint(value, out)
+    return bytes(out)
+
+
 class Positions(formats.Positions):
     """Whoosh's Positions format (frequency, weight, positions per posting), encoded compactly, and
     without positions for pair terms, which only count."""
@@ -79,8 +87,10 @@ class Positions(formats.Positions):
             encoded = _NO_POSITIONS if PAIR_JOINER in text else self.encode(poslist)
             yield text, len(poslist), len(poslist) * self.field_boost, encoded
 
-    def encode(self, poslist: Iterable[int]) -> bytes:
+    def encode(self, poslist: list[int]) -> bytes:
         """Ascending positions as varints of their differences."""
+        if len(poslist) == 1:  # most terms of a document
+            return _varint(poslist[0])
         out = bytearray()
         previous = 0
         for position in poslist:

@@ -20,9 +20,8 @@ from operator import itemgetter
 from typing import IO, Any
 
 from vnsearch import terms as table
-from vnsearch._whoosh import W3LeafMatcher, pack_ushort
+from vnsearch._whoosh import FieldType, W3LeafMatcher, pack_ushort
 
-Posting = tuple[str, bytes, int, float, Any]
 Key = tuple[str, bytes]
 Held = tuple[int, float, Any]  # a posting held by the pool: document number, weight, value
 
@@ -101,42 +100,59 @@ class Source:
 
 
 class Pool:
-    """The new segment's own postings, kept by field and term as documents are added (Whoosh's
-    `pool.add` protocol), in document order within a term.
+    """The new segment's own postings, kept by field and term as documents are added, in document
+    order within a term.
 
-    Whoosh's pool pickles every posting out to temporary runs and sorts them all again at commit:
-    half the time of indexing a batch. Here a batch's postings stay in memory and only the terms are
-    sorted. Past `limit` postings (batches far larger than `Index.add`'s default) the terms so far go
-    to a temporary file, sorted, and are merged back at commit, so memory stays bounded.
+    Whoosh's pool takes the postings one call at a time, pickles them all out to temporary runs and
+    sorts them again at commit. Here each field of a document goes in with one call (`index`), a
+    batch's postings stay in memory and only the terms are sorted. Past `limit` postings (batches far
+    larger than `Index.add`'s default) the terms so far go to a temporary file, sorted, and are merged
+    back at commit, so memory stays bounded.
     """
 
     def __init__(self, limit: int = SPILL_POSTINGS):
-        self._terms: dict[Key, list[Held]] = {}
+        # Field → term → postings; a term is text (encoded when written) or, for fields that encode
+        # their own terms (numbers, dates), bytes.
+        self._fields: dict[str, dict[str | bytes, list[Held]]] = {}
         self._count = 0
         self._limit = limit
         self._runs: list[IO[bytes]] = []
 
-    def add(self, posting: Posting) -> None:
-        key = posting[:2]
-        postings = self._terms.get(key)
-        if postings is None:
-            self._terms[key] = [posting[2:]]
+    def index(self, name: str, field: Any, value: Any, docnum: int) -> int:
+        """Add document `docnum`'s terms of the field `name` (`field` in the schema) holding `value`;
+        return how many it has, the field's length (Whoosh's `FieldType.index` and the loop of its
+        `add_document`, for one field)."""
+        if type(field).index is FieldType.index:  # the field's terms are its analysed text, encoded
+            if not isinstance(value, (str, list, tuple)):
+                raise ValueError(f"{value!r} is not unicode or sequence")
+            items = field.format.word_values(value, field.analyzer, mode="index")
         else:
-            postings.append(posting[2:])
-        self._count += 1
+            items = field.index(value)
+        terms = self._fields.setdefault(name, {})
+        length = count = 0
+        for text, freq, weight, encoded in items:
+            postings = terms.get(text)
+            if postings is None:
+                terms[text] = [(docnum, weight, encoded)]
+            else:
+                postings.append((docnum, weight, encoded))
+            length += freq
+            count += 1
+        self._count += count
         if self._count >= self._limit:
             self._spill()
+        return length
 
     def streams(self) -> list[Iterator[tuple[Key, Pool, list[Held]]]]:
         """Every term's postings as sorted streams of (key, self, postings), earliest documents first."""
-        return [self._read(run) for run in self._runs] + [self._sorted(self._terms)]
+        return [self._read(run) for run in self._runs] + [self._sorted()]
 
     def cleanup(self) -> None:
         """Drop the postings and the temporary files."""
         for run in self._runs:
             run.close()
         self._runs = []
-        self._terms = {}
+        self._fields = {}
 
     @staticmethod
     def extend(term: Term, postings: list[Held]) -> None:
@@ -144,17 +160,20 @@ class Pool:
         term.weights.extend([posting[1] for posting in postings])
         term.values.extend([posting[2] for posting in postings])
 
-    def _sorted(self, found: dict[Key, list[Held]]) -> Iterator[tuple[Key, Pool, list[Held]]]:
-        for key in sorted(found):
-            yield key, self, found[key]
+    def _sorted(self) -> Iterator[tuple[Key, Pool, list[Held]]]:
+        # UTF-8 keeps the order of code points: text sorts as its encoding will.
+        for name in sorted(self._fields):
+            terms = self._fields[name]
+            for text in sorted(terms):
+                yield (name, text.encode("utf-8") if isinstance(text, str) else text), self, terms[text]
 
     def _spill(self) -> None:
         run = tempfile.TemporaryFile()  # noqa: SIM115 - read back at commit; `cleanup` closes it
-        for key, _, postings in self._sorted(self._terms):
+        for key, _, postings in self._sorted():
             pickle.dump((key, postings), run, pickle.HIGHEST_PROTOCOL)
         run.seek(0)
         self._runs.append(run)
-        self._terms = {}
+        self._fields = {}
         self._count = 0
 
     def _read(self, run: IO[bytes]) -> Iterator[tuple[Key, Pool, list[Held]]]:
@@ -171,6 +190,12 @@ def terms(pool: Pool, sources: list[Source]) -> Iterator[Term]:
     (numbered first) and then each merged segment's, in the order they were added to the writer.
     A term found only in deleted documents is left out."""
     streams = pool.streams() + [source.terms() for source in sources]
+    if len(streams) == 1:  # a new segment of new documents only (each indexing worker's)
+        for (field, text), _, postings in streams[0]:
+            term = Term(field, text)
+            Pool.extend(term, postings)
+            yield term
+        return
     # heapq.merge breaks ties by stream order, so a term's postings come out in document order.
     for key, group in groupby(heapq.merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
         term = Term(*key)
@@ -230,5 +255,8 @@ def _fill(postings: Any, term: Term, field_lengths: list[int]) -> None:
 def _length_range(docs: list[int], field_lengths: list[int]) -> tuple[int | None, int]:
     """Shortest and longest field length among `docs`, as `add_posting` tracks them: lengths of 0 are
     not counted, and with none left the shortest is None and the longest 0."""
+    if len(docs) == 1:  # most terms
+        length = field_lengths[docs[0]]
+        return length or None, length
     lengths = [length for length in (field_lengths[docnum] for docnum in docs) if length]
     return min(lengths, default=None), max(lengths, default=0)

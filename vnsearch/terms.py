@@ -48,7 +48,7 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 def _weights(weights: Sequence[float], flags: int, out: bytearray) -> int:
     """Append `weights` (as varints when all are whole) and return `flags` saying which."""
-    if all(w == int(w) for w in weights):
+    if [int(w) for w in weights] == list(weights):
         for weight in weights:
             append_varint(int(weight), out)
         return flags

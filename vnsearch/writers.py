@@ -45,9 +45,32 @@ class Writer(writing.SegmentWriter):
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=Codec(), **kwargs)
+        if any(field.vector or field.separate_spelling() for _, field in self.schema.items()):
+            raise ValueError("vnsearch's writer takes no term vectors or spelling fields")
         self._recorder = frequent.Recorder(self.storage, self.newsegment, TEXT_FIELDS)
         self._merging: list[segments.Source] = []
         self.pool = segments.Pool()
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's `add_document` for schemas without term vectors, spelling fields or boosts (vnsearch's),
+        each field's terms going to the pool in one call (`segments.Pool.index`)."""
+        self._check_state()
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, names)
+        perdoc = self.perdocwriter
+        perdoc.start_doc(self.docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = self.schema[name]
+            length = self.pool.index(name, field, value, self.docnum) if field.indexed else 0
+            perdoc.add_field(name, field, value if field.stored else None, length if field.scorable else 0)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def add_reader(self, reader: Any) -> None:
         """Copy a segment being merged: its documents now, its postings when the new segment is
