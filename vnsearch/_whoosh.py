@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     )
     from whoosh.fields import FieldType
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.structfile import BufferFile
+    from whoosh.filedb.structfile import BufferFile, StructFile
     from whoosh.reading import SegmentReader, TermNotFound
     from whoosh.system import pack_ushort
     from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -100,6 +100,7 @@ __all__ = [
     "FieldType",
     "FileStorage",
     "SegmentReader",
+    "StructFile",
     "TermNotFound",
     "TermsReader",
     "Token",

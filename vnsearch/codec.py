@@ -22,6 +22,7 @@ from typing import Any
 
 from vnsearch._whoosh import (
     WHOOSH3_HEADER_MAGIC,
+    StructFile,
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
@@ -173,7 +174,7 @@ class FieldWriter(W3FieldWriter):
         self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
         self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
         self._fieldmap = self._tindex.extras["fieldmap"]
-        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postfile = _CountingFile(self._create_file(W3Codec.POSTS_EXT))
         self._postwriter = None
         self._infield = False
         self.is_closed = False
@@ -185,6 +186,22 @@ class FieldWriter(W3FieldWriter):
         else:
             entry = extent(info)
         self._tindex.add(pack_ushort(self._fieldid) + self._btext, entry)
+
+
+class _CountingFile(StructFile):
+    """A file being written that keeps count of its length: the postings writer asks its position
+    twice a term, and `tell` on a real file is a system call."""
+
+    def __init__(self, created: StructFile):
+        super().__init__(created.file, created._name, created.onclose)
+        self._length = created.file.tell()
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self._length += len(data)
+
+    def tell(self) -> int:
+        return self._length
 
 
 class PerDocWriter(W3PerDocWriter):

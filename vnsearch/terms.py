@@ -164,6 +164,7 @@ class TermTableWriter:
         self._first_keys: list[bytes] = []
         self._offsets: list[int] = []
         self._count = 0
+        self._written = dbfile.tell()  # counted from here on: `tell` on a real file is a system call
 
     def add(self, key: bytes, entry: bytes) -> None:
         if key <= self._previous and self._count:
@@ -186,15 +187,16 @@ class TermTableWriter:
         self._count += 1
 
     def _flush(self) -> None:
-        self._offsets.append(self._file.tell())
+        self._offsets.append(self._written)
         self._file.write(bytes(self._block))
+        self._written += len(self._block)
         self._block = bytearray()
         self._in_block = 0
 
     def close(self) -> None:
         if self._in_block:
             self._flush()
-        end = self._file.tell()
+        end = self._written
         trailer = pickle.dumps((self.extras["fieldmap"], self._count, end, self._first_keys, self._offsets), 4)
         self._file.write(trailer)
         self._file.write(_TRAILER.pack(len(trailer)))

@@ -17,6 +17,7 @@ from vnsearch._whoosh import SegmentReader, writing
 from vnsearch._whoosh import index as windex
 from vnsearch.codec import Codec
 from vnsearch.schema import TEXT_FIELDS
+from vnsearch.segment import preload
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
 # holds this many, so each document is rewritten about once per tier, and a commit never rewrites the
@@ -131,6 +132,7 @@ class ParallelWriter(Writer):
         # The merge policy first: it may fork a merging process (`vnsearch.merging`), which is safest
         # while this process runs no other threads (the pool's).
         segments = self._merge_segments(mergetype, optimize, merge)
+        preload()  # the word segmenter's model, which the workers then inherit instead of each loading it
         with ProcessPoolExecutor(
             self._workers, mp_context=context, initializer=bind_to_writer, initargs=(os.getpid(), lock_fd)
         ) as pool:
