@@ -32,8 +32,9 @@ _FORK = sys.platform.startswith("linux")
 
 
 class Merges:
-    """The background merge of one run of commits into the index at `path` (at most one at a time),
-    as a Whoosh merge policy for their writers (`policy`). `finish` waits for it and installs it."""
+    """The background merges of one run of commits to the index at `path` (one at a time), run by
+    the Whoosh merge policy of their writers (`policy`): a commit installs the merge that is done and
+    starts the next. `wait` blocks until the running one is done, for a last commit to install it."""
 
     def __init__(self, path: Path):
         self._path = path
