@@ -18,6 +18,7 @@ from vnsearch import Index, segments
 from vnsearch import terms as table
 from vnsearch.codec import Codec
 from vnsearch.demo import sample_documents
+from vnsearch.schema import build_schema
 
 # Deleted before the merge: its words, found nowhere else, must not survive it as empty terms.
 DOOMED = {"id": "sap-xoa", "title": "Bài sắp xoá", "body": "Chữ xyzzyq và quoxwv không có ở bài nào khác."}
@@ -135,3 +136,9 @@ def test_a_pool_spilling_to_disk_writes_the_same_segment(tmp_path: Path, monkeyp
     assert SmallPool.spills >= 5
     assert segment_files(held) == segment_files(spilled)
     assert [hit.id for hit in held.search("dân vận")] == [hit.id for hit in spilled.search("dân vận")] != []
+
+
+def test_the_schema_needs_nothing_the_writer_leaves_out() -> None:
+    """Writer.add_document skips Whoosh's term vectors, spelling fields and boosts."""
+    fields = [field for _, field in build_schema().items()]
+    assert len(fields) > 5 and not any(field.vector or field.separate_spelling() for field in fields)

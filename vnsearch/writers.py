@@ -1,5 +1,6 @@
-"""Writing batches: vnsearch's segment writer (its codec, and two mended Whoosh slow or broken paths), the
-two-process writer behind `Index.add`, and releasing a writer that failed."""
+"""Writing batches: vnsearch's segment writer (its codec, its pool, and mended Whoosh slow or broken
+paths), the two-process writer behind `Index.add`, the size-tiered merge policy, and releasing a
+writer that failed."""
 
 from __future__ import annotations
 
@@ -41,20 +42,20 @@ def workers_for(count: int) -> int:
 
 class Writer(writing.SegmentWriter):
     """Whoosh's segment writer with vnsearch's codec (`vnsearch.codec`: short postings lists inlined,
-    compact blocks), writing and merging postings a term at a time (`vnsearch.segments`), and also each segment's frequent terms
-    as arrays for ranking and its term counts for the lexicon (`vnsearch.frequent`)."""
+    compact blocks), pooling new postings a field at a time in memory and writing and merging them a
+    term at a time (`vnsearch.segments`), and also each segment's frequent terms as arrays for ranking
+    and its term counts for the lexicon (`vnsearch.frequent`)."""
 
     def __init__(self, ix: windex.Index, **kwargs: Any):
         super().__init__(ix, codec=Codec(), **kwargs)
-        if any(field.vector or field.separate_spelling() for _, field in self.schema.items()):
-            raise ValueError("vnsearch's writer takes no term vectors or spelling fields")
         self._recorder = frequent.Recorder(self.storage, self.newsegment, TEXT_FIELDS)
         self._merging: list[segments.Source] = []
         self.pool = segments.Pool()
 
     def add_document(self, **fields: Any) -> None:
-        """Whoosh's `add_document` for schemas without term vectors, spelling fields or boosts (vnsearch's),
-        each field's terms going to the pool in one call (`segments.Pool.index`)."""
+        """Whoosh's `add_document` for schemas without term vectors, spelling fields or boosts (vnsearch's:
+        tests/test_merging.py checks it), each field's terms going to the pool in one call
+        (`segments.Pool.index`)."""
         self._check_state()
         names = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(self.schema, names)
