@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from vnsearch import Index, merging
+from vnsearch._whoosh import index as windex
 from vnsearch.demo import sample_documents
 from vnsearch.errors import StorageError
 
@@ -132,3 +133,25 @@ def test_a_merge_whose_segments_another_writer_merged_is_dropped(
     assert segment_sizes(index) == [(1, 0), (BATCH, 0), (11 * BATCH, 0)]
     assert index.get(DOCS[0]["id"])["title"].endswith("(sửa)")
     assert len(index) == len(DOCS) and index.check() == []
+
+
+def test_add_keeps_its_documents_when_another_writer_holds_the_index_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = Index.create(tmp_path / "ix")
+    other = windex.open_dir(str(index.path)).lock("WRITELOCK")  # as another process's writer would
+    wait = merging.Merges.wait
+
+    def wait_then_lock(self: merging.Merges) -> None:
+        wait(self)
+        assert other.acquire()
+
+    monkeypatch.setattr(merging.Merges, "wait", wait_then_lock)
+    try:
+        result = index.add(DOCS, batch_size=BATCH)  # the commit installing the last merge finds it locked
+    finally:
+        other.release()
+    assert result.added == len(DOCS) and len(index) == len(DOCS)
+    assert merge_folders(index.path) == []
+    assert len(segment_sizes(index)) == 13  # the merge was dropped: every segment as committed
+    assert index.check() == []

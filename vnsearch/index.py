@@ -152,9 +152,12 @@ class Index:
                     added, replaced = added + new, replaced + old
             while merges.running:
                 merges.wait()
-                self._write([], merges.policy)  # a commit of no documents, to install the merge
+                try:
+                    self._write([], merges.policy)  # a commit of no documents, to install the merge
+                except IndexLocked:
+                    break  # another writer has the index: every document is in, only the merge is dropped
         finally:
-            merges.abandon()  # after a failure: the merge's segments are still in the index
+            merges.abandon()  # the merge not installed, if any: its segments are still in the index
         return AddResult(added, replaced, skipped)
 
     def update(self, doc: Mapping[str, Any]) -> bool:
