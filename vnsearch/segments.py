@@ -6,7 +6,8 @@ through the writer's sorting pool, which pickles them out to temporary runs and 
 again; then it writes every posting with a few Python calls. But every segment is already sorted by
 field and term: here the merged segments' term tables are read in order side by side, each term's
 postings are gathered a block at a time (deleted documents dropped, the rest renumbered), and written
-a block at a time. Merging ten 500-article segments went from 90 s to 40 s.
+a block at a time. Merging ten 500-article segments went from 90 s to 40 s. The new documents'
+postings wait in `Pool`, by field and term, in memory.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from vnsearch._whoosh import FieldType, W3LeafMatcher, pack_ushort
 Key = tuple[str, bytes]
 Held = tuple[int, float, Any]  # a posting held by the pool: document number, weight, value
 
-# Postings a writer holds in memory before it spills the sorted terms to disk: about 170 bytes each (255 MB).
-# A 1,000-article batch has about a million; split between two worker processes, neither spills.
+# Postings a writer holds in memory before it spills the sorted terms to disk: about 170 bytes each
+# (255 MB). A 1,000-article batch has about a million; split between two worker processes, neither spills.
 SPILL_POSTINGS = 1_500_000
 
 
