@@ -172,7 +172,7 @@ class FieldWriter(W3FieldWriter):
         self._storage = storage
         self._segment = segment
         self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
-        self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._tindex = TermTableWriter(_CountingFile(self._create_file(W3Codec.TERMS_EXT)))
         self._fieldmap = self._tindex.extras["fieldmap"]
         self._postfile = _CountingFile(self._create_file(W3Codec.POSTS_EXT))
         self._postwriter = None
@@ -190,7 +190,7 @@ class FieldWriter(W3FieldWriter):
 
 class _CountingFile(StructFile):
     """A file being written that keeps count of its length: the postings writer asks its position
-    twice a term, and `tell` on a real file is a system call."""
+    twice a term, the term table once a block, and `tell` on a real file is a system call."""
 
     def __init__(self, created: StructFile):
         super().__init__(created.file, created._name, created.onclose)

@@ -48,9 +48,10 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 def _weights(weights: Sequence[float], flags: int, out: bytearray) -> int:
     """Append `weights` (as varints when all are whole) and return `flags` saying which."""
-    if [int(w) for w in weights] == list(weights):
-        for weight in weights:
-            append_varint(int(weight), out)
+    ints = [int(w) for w in weights]
+    if ints == list(weights):
+        for weight in ints:
+            append_varint(weight, out)
         return flags
     out += array("f", weights).tobytes()
     return flags | _FRACTIONAL
@@ -164,7 +165,6 @@ class TermTableWriter:
         self._first_keys: list[bytes] = []
         self._offsets: list[int] = []
         self._count = 0
-        self._written = dbfile.tell()  # counted from here on: `tell` on a real file is a system call
 
     def add(self, key: bytes, entry: bytes) -> None:
         if key <= self._previous and self._count:
@@ -187,16 +187,15 @@ class TermTableWriter:
         self._count += 1
 
     def _flush(self) -> None:
-        self._offsets.append(self._written)
+        self._offsets.append(self._file.tell())
         self._file.write(bytes(self._block))
-        self._written += len(self._block)
         self._block = bytearray()
         self._in_block = 0
 
     def close(self) -> None:
         if self._in_block:
             self._flush()
-        end = self._written
+        end = self._file.tell()
         trailer = pickle.dumps((self.extras["fieldmap"], self._count, end, self._first_keys, self._offsets), 4)
         self._file.write(trailer)
         self._file.write(_TRAILER.pack(len(trailer)))
