@@ -20,7 +20,6 @@ import platform
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA, baomoi
+from timing import percentile
 
 from vnsearch import Index
 
@@ -51,8 +51,8 @@ class Tally:
 
     def row(self, name: str, seconds: float) -> str:
         ms = sorted(x * 1000 for x in self.latencies)
-        p95 = ms[int(0.95 * (len(ms) - 1))] if ms else 0.0
-        median = statistics.median(ms) if ms else 0.0
+        p95 = percentile(ms, 95)
+        median = percentile(ms, 50)
         top = ms[-1] if ms else 0.0
         count = len(ms) + len(self.errors)
         return f"| {name} | {count:,} | {count / seconds:,.1f} | {median:.1f} | {p95:.1f} | {top:.1f} | {len(self.errors)} |"

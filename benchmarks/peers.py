@@ -118,7 +118,7 @@ class WhooshStandard(Engine):
     def build(self, docs: Iterable[dict]) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)
-            from whoosh import fields, index, qparser
+            from whoosh import fields, index
 
         schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(), body=fields.TEXT())
         self.ix = index.create_in(str(_fresh(self.path)), schema)

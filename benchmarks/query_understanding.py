@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA, baomoi, paragraphs  # noqa: E402
+from timing import percentile  # noqa: E402
 
 from vnsearch import Index, segment  # noqa: E402
 from vnsearch.query import terms_of  # noqa: E402
@@ -63,11 +64,6 @@ def typed(text: str) -> list[str]:
     return [surface for surface, _, _ in segment.syllables(normalize(text)[0])]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def restoration(corpus: Corpus, questions: list[str]) -> dict[str, dict[str, float]]:
     """Exact-match share, syllable accuracy and ms/question for vnsearch and pyvi."""
     from pyvi import ViUtils
@@ -91,8 +87,8 @@ def restoration(corpus: Corpus, questions: list[str]) -> dict[str, dict[str, flo
         table[name] = {
             "exact": exact / len(questions),
             "syllables": right / total,
-            "p50": percentile(times, 0.5),
-            "p95": percentile(times, 0.95),
+            "p50": percentile(times, 50),
+            "p95": percentile(times, 95),
         }
     return table
 
@@ -123,8 +119,8 @@ def autocomplete(corpus: Corpus, questions: list[str]) -> dict[str, float]:
         found += any(syllables(p)[-1:] == [word] for p in proposals)
     return {
         "prefixes": len(cases),
-        "p50": percentile(times, 0.5),
-        "p95": percentile(times, 0.95),
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
         "found": found / len(cases),
     }
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from corpora import baomoi  # noqa: E402
 from peers import Fts5, Tantivy, Vnsearch, WhooshStandard, size_of, words  # noqa: E402
+from timing import percentile  # noqa: E402
 
 WORK = HERE.parent / "indexes" / "speed"
 ENGINES = ["vnsearch", "whoosh-standard", "sqlite-fts5", "tantivy"]
@@ -308,11 +309,6 @@ def make_queries(limit: int | None, count: int, seed: int) -> list[str]:
 # --- report ---
 
 
-def pct(values: list[float], q: int) -> float:
-    """The q-th percentile of `values`."""
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def render(results: dict[str, Any], header: str) -> str:
     """The report: header, one table of measures with ratios, the segmenter line, the targets."""
     names = [n for n in ENGINES if n in results["build"]]
@@ -324,9 +320,9 @@ def render(results: dict[str, Any], header: str) -> str:
         ("build: MB of text/s", lambda n: _per_second(results, n, "chars", 1e6), "{:.2f}"),
         ("build: peak RSS, process tree (MB)", lambda n: _built(results, n, "rss", 1e6), "{:,.0f}"),
         ("index size on disk (MB)", lambda n: results["build"][n]["size"] / 1e6, "{:,.0f}"),
-        ("query p50 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 50), "{:.1f}"),
-        ("query p95 (ms)", lambda n: 1000 * pct(results["build"][n]["latencies"], 95), "{:.1f}"),
-        ("query p95, 1–4 words (ms)", lambda n: 1000 * pct(short(results, n), 95), "{:.1f}"),
+        ("query p50 (ms)", lambda n: 1000 * percentile(results["build"][n]["latencies"], 50), "{:.1f}"),
+        ("query p95 (ms)", lambda n: 1000 * percentile(results["build"][n]["latencies"], 95), "{:.1f}"),
+        ("query p95, 1–4 words (ms)", lambda n: 1000 * percentile(short(results, n), 95), "{:.1f}"),
         ("cold start: import (s)", lambda n: results["cold"][n]["import"], "{:.2f}"),
         ("cold start: first result (s)", lambda n: results["cold"][n]["first"], "{:.2f}"),
         ("add 100 articles + commit (s)", lambda n: results["add"][n]["add"], "{:.2f}"),
@@ -369,11 +365,11 @@ def short(results: dict[str, Any], name: str) -> list[float]:
 def targets(results: dict[str, Any]) -> str:
     """Issue 4's targets, each with the measured figure and whether it is met."""
     b, w = results["build"]["vnsearch"], results["build"].get("whoosh-standard")
-    v95 = 1000 * pct(b["latencies"], 95)
+    v95 = 1000 * percentile(b["latencies"], 95)
     checks = [
         ("segmentation ≥ 3× pyvi", results["segment"]["vnsearch"] / results["segment"]["pyvi"], 3, "{:.2f}×", False),
         ("peak RSS < 1.5 GB", _built(results, "vnsearch", "rss", 1e9), 1.5, "{:.2f} GB", True),
-        ("p95, 1–4 words < 50 ms", 1000 * pct(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
+        ("p95, 1–4 words < 50 ms", 1000 * percentile(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
         ("from vnsearch import Index < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
         ("first result < 2 s", results["cold"]["vnsearch"]["first"], 2, "{:.2f} s", True),
         ("add 100 + commit < 5 s", results["add"]["vnsearch"]["add"], 5, "{:.2f} s", True),
@@ -382,7 +378,7 @@ def targets(results: dict[str, Any]) -> str:
         checks[1:1] = [
             ("build time ≤ 1.5× Whoosh", None if b["seconds"] is None else b["seconds"] / w["seconds"], 1.5, "{:.2f}×", True),
             ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
-            ("p95 ≤ Whoosh's p95", v95 / (1000 * pct(w["latencies"], 95)), 1, "{:.2f}×", True),
+            ("p95 ≤ Whoosh's p95", v95 / (1000 * percentile(w["latencies"], 95)), 1, "{:.2f}×", True),
         ]
     lines = ["| target | measured | met |", "|---|---|---|"]
     for label, value, limit, fmt, below in checks:
