@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import baomoi  # noqa: E402
 
-from vnsearch.abbreviations import Abbreviations, Form  # noqa: E402
-from vnsearch.analysis import term_forms  # noqa: E402
-from vnsearch.segment import syllables  # noqa: E402
-from vnsearch.text import normalize  # noqa: E402
+from vnsearch.language.abbreviations import Abbreviations, Form  # noqa: E402
+from vnsearch.language.analysis import term_forms  # noqa: E402
+from vnsearch.language.normalize import normalize  # noqa: E402
+from vnsearch.language.syllables import syllables  # noqa: E402
 
 
 def count(table: Abbreviations, limit: int | None) -> tuple[Counter[tuple[int, Form]], Counter[tuple[int, Form]], int]:

@@ -22,8 +22,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from itertools import count, islice
 from dataclasses import dataclass, field
+from itertools import count, islice
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +73,12 @@ class Journal:
             os.close(fd)
 
     def events(self) -> list[dict[str, Any]]:
+        """The events written so far; a line still being written (a reader can see part of a long
+        write(2) to a regular file) is left for the next read."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+        lines = self.path.read_text(encoding="utf-8").split("\n")[:-1]
+        return [json.loads(line) for line in lines]
 
     def state(self) -> tuple[list[str], list[str], bool]:
         """(ids of finished batches in order, ids of the unfinished last batch, whether its commit began)."""
@@ -110,18 +113,16 @@ def ingest(index_path: Path, journal: Journal, batch: int, batches: int | None =
 
 
 def _announce_commits(journal: Journal) -> None:
-    """Make every Whoosh commit in this process write `commit` to the journal first."""
-    from vnsearch._whoosh import writing
-    from vnsearch.writers import ParallelWriter
+    """Make every commit in this process write `commit` to the journal first."""
+    from vnsearch.engine.adapter import Writer
 
-    for cls in (writing.SegmentWriter, ParallelWriter):
-        original = cls.__dict__["commit"]
+    original = Writer.commit
 
-        def commit(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            journal.write(commit=True)
-            return _original(self, *args, **kwargs)
+    def commit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        journal.write(commit=True)
+        return original(self, *args, **kwargs)
 
-        cls.commit = commit
+    Writer.commit = commit
 
 
 def read(index_path: Path, stop: Path, max_seconds: float = 600) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vnsearch import Index
-from vnsearch.text import fold
+from vnsearch.language.normalize import fold
 
 _WORD = re.compile(r"\w+")
 

@@ -6,10 +6,10 @@ Builds (or, with --index, reuses) an index of the 240 XQuAD-vi paragraphs and th
 as distractors (3,000 with --quick); with --questions mlqa-vi, of the 451 MLQA-vi paragraphs instead,
 whose questions the question grams were learnt from (a check, not a held-out figure). Each dev question
 is typed without diacritics (đ → d too) and
-restored by `vnsearch.restore.restore_diacritics` and by pyvi's `ViUtils.add_accents`, the peer, in the
+restored by `vnsearch.suggest.restore.restore_diacritics` and by pyvi's `ViUtils.add_accents`, the peer, in the
 same run; a restoration counts when every syllable matches the question as written (the question grams
 vnsearch counts come from MLQA-vi, see benchmarks/question_grams.py, not from these questions). Autocomplete
-(`vnsearch.suggest.complete`) is timed on prefixes of the same questions cut inside a word. Writes
+(`vnsearch.suggest.complete.complete`) is timed on prefixes of the same questions cut inside a word. Writes
 benchmarks/results/query_understanding.md (-quick, -mlqa-vi before .md as asked).
 """
 
@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DATA, baomoi, paragraphs  # noqa: E402
 from timing import percentile  # noqa: E402
 
-from vnsearch import Index, segment  # noqa: E402
-from vnsearch.query import terms_of  # noqa: E402
-from vnsearch.ranking import Corpus  # noqa: E402
-from vnsearch.restore import restore_diacritics  # noqa: E402
-from vnsearch.schema import TEXT_FIELDS  # noqa: E402
-from vnsearch.suggest import complete  # noqa: E402
-from vnsearch.text import normalize  # noqa: E402
+from vnsearch import Index  # noqa: E402
+from vnsearch.language.normalize import normalize  # noqa: E402
+from vnsearch.language.syllables import syllables as split_syllables  # noqa: E402
+from vnsearch.search.query import terms_of  # noqa: E402
+from vnsearch.search.ranking import Corpus  # noqa: E402
+from vnsearch.suggest.complete import complete  # noqa: E402
+from vnsearch.suggest.restore import restore_diacritics  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUICK_DISTRACTORS = 3000
@@ -61,7 +61,7 @@ def syllables(text: str) -> list[str]:
 
 def typed(text: str) -> list[str]:
     """Syllables as typed (case kept: capitals mark names)."""
-    return [surface for surface, _, _ in segment.syllables(normalize(text)[0])]
+    return [surface for surface, _, _ in split_syllables(normalize(text)[0])]
 
 
 def restoration(corpus: Corpus, questions: list[str]) -> dict[str, dict[str, float]]:
@@ -170,7 +170,7 @@ def main() -> None:
     )
     with open(DATA / args.questions / "queries.jsonl", encoding="utf-8") as lines:
         questions = [json.loads(line)["text"].strip() for line in lines][: args.limit]
-    corpus = Corpus(index._current_searcher(), TEXT_FIELDS)
+    corpus = Corpus(index._snapshot())
     restore_diacritics(typed("khoi dong"), corpus)  # builds the generation's vocabulary once
     restored = restoration(corpus, questions)
     completion = autocomplete(corpus, questions)

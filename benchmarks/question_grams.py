@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA  # noqa: E402
 
-from vnsearch.query import terms_of  # noqa: E402
-from vnsearch.restore import END, START  # noqa: E402
+from vnsearch.search.query import terms_of  # noqa: E402
+from vnsearch.suggest.restore import END, START  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "vnsearch" / "data" / "question_grams.tsv"
 HEADER = """\

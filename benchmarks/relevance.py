@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 import time
 import unicodedata
-import re
 import zlib
 from collections.abc import Callable, Iterator
 from itertools import chain

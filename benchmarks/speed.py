@@ -227,21 +227,21 @@ def child_add(name: str, docs: list[dict]) -> dict[str, Any]:
 
 
 def child_segment(count: int) -> dict[str, Any]:
-    """Characters per second of segment.words and of pyvi's tokenize on the same normalised texts."""
+    """Characters per second of segmenter.words and of pyvi's tokenize on the same normalised texts."""
     from pyvi import ViTokenizer
 
-    from vnsearch import segment
-    from vnsearch.text import normalize
+    from vnsearch.language import segmenter
+    from vnsearch.language.normalize import normalize
 
     texts = [normalize(t)[0] for d in baomoi(count) for t in (d["title"], d["body"]) if t]
     chars = sum(map(len, texts))
-    segment.words("Hội nghị tổng kết")  # load the model before timing
+    segmenter.words("Hội nghị tổng kết")  # load the model before timing
     ours = theirs = 0.0
     # Alternating small chunks, so both see the same machine load; vnsearch's caches start cold.
     for i in range(0, len(texts), 20):
         start = time.perf_counter()
         for text in texts[i : i + 20]:
-            segment.words(text)
+            segmenter.words(text)
         middle = time.perf_counter()
         for text in texts[i : i + 20]:
             ViTokenizer.tokenize(text)

@@ -1,17 +1,24 @@
-"""Shared fixtures: the bundled sample indexed once per session, and a factory for small indexes."""
+"""Shared fixtures: the bundled sample indexed once per session, a factory for small indexes, and the
+stock-Whoosh baseline some engine tests compare against."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from whoosh.filedb.filestore import RamStorage
 
-import vnsearch.writers
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", SyntaxWarning)
+    from whoosh import formats, writing
+    from whoosh import index as windex
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage, RamStorage
+
 from vnsearch import Index
-from vnsearch._whoosh import writing
 from vnsearch.demo import sample_documents
+from vnsearch.engine import adapter
 
 SEED_ID = "htv-quan5-dan-van-2023"
 
@@ -33,10 +40,15 @@ def make_index(tmp_path: Path) -> Callable[[Iterable[dict]], Index]:
     return make
 
 
+def whoosh_reader(index: Index):  # noqa: ANN201 - a Whoosh reader
+    """A reader of the index's latest commit through Whoosh's own API, with the schema pickled in it."""
+    return windex.open_dir(str(index.path)).reader()
+
+
 def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, list[int] | None]]]:
     """Every term of every field with its (document, weight, positions) postings, as Whoosh reads them,
     the positions decoded by the field's format; None where a posting has none (an `id`, a pair)."""
-    reader = index._current_searcher().reader()
+    reader = whoosh_reader(index)
     table = {}
     for field, term in reader.all_terms():
         matcher = reader.postings(field, term)
@@ -50,9 +62,39 @@ def postings(index: Index) -> dict[tuple[str, bytes], list[tuple[int, float, lis
 
 
 def write_as_whoosh(patch: pytest.MonkeyPatch) -> None:
-    """Make vnsearch's Writer add documents, pool, merge and write postings as stock Whoosh does:
-    posting by posting through its sorting pool and its field writer."""
-    patch.setattr(vnsearch.writers.Writer, "add_document", writing.SegmentWriter.add_document)
-    patch.setattr(vnsearch.writers.Writer, "add_reader", writing.SegmentWriter.add_reader)
-    patch.setattr(vnsearch.writers.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
-    patch.setattr(vnsearch.writers.segments, "Pool", lambda: writing.PostingPool(RamStorage(), None))
+    """Make vnsearch's writer write segments as stock Whoosh does: its codec and Positions format, its
+    `add_document` and sorting pool, its merge and its posting-by-posting field writer."""
+    patch.setattr(adapter, "Codec", W3Codec)
+    patch.setattr(adapter, "Positions", formats.Positions)
+    patch.setattr(adapter.Writer, "add_document", writing.SegmentWriter.add_document)
+    patch.setattr(adapter.Writer, "add_reader", writing.SegmentWriter.add_reader)
+    patch.setattr(adapter.Writer, "_flush_segment", writing.SegmentWriter._flush_segment)
+    patch.setattr(adapter, "Pool", lambda: writing.PostingPool(RamStorage(), None))
+
+
+def segment_files(path: Path) -> list[tuple[int, list[int], dict[str, bytes]]]:
+    """Each segment of the index at `path`, smallest first: its documents, its deleted documents, and
+    the bytes of every file packed in its compound file, by extension."""
+    storage = FileStorage(str(path))
+    found = []
+    for segment in windex.FileIndex(storage)._read_toc().segments:
+        packed = segment.open_compound_file(storage)
+        files = {name.split(".", 1)[1]: bytes(packed.open_file(name)._buf) for name in packed.list()}
+        found.append((segment.doc_count_all(), sorted(segment.deleted_docs()), files))
+    return sorted(found, key=lambda found: found[0])
+
+
+class MemoryFile:
+    """A file being written, kept in memory (`data`), as the engine's file writers take one."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def tell(self) -> int:
+        return len(self.data)
+
+    def close(self) -> None:
+        pass

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from vnsearch.abbreviations import Abbreviations, bundled, expand
-from vnsearch.query import terms_of
+from vnsearch.language.abbreviations import Abbreviations, bundled, expand
+from vnsearch.search.query import terms_of
 
 
 def folded(text: str) -> list[str]:

@@ -5,10 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch import analyze
-from vnsearch.analysis import VietnameseTokenizer, positions
 from vnsearch.demo import sample_documents
-from vnsearch.segment import syllables
-from vnsearch.text import canonical_syllable, fold, normalize
+from vnsearch.engine.adapter import VietnameseTokenizer
+from vnsearch.language.analysis import positions
+from vnsearch.language.normalize import canonical_syllable, fold, normalize
+from vnsearch.language.syllables import syllables
 
 SEED_SENTENCE = "Sáng nay, Quận ủy Quận 5 đã tổ chức Hội nghị tổng kết công tác dân vận năm 2023."
 

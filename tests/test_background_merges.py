@@ -1,4 +1,4 @@
-"""`Index.add` merges segments in a process of its own (vnsearch.merging) while it goes on committing
+"""`Index.add` merges segments in a process of its own (vnsearch.engine.merging) while it goes on committing
 batches: the merged segments stay searchable until the merge is in, documents replaced meanwhile do not
 come back with it, and a merge that fails or is abandoned leaves every commit intact."""
 
@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh import index as windex
 
-from vnsearch import Index, merging
-from vnsearch._whoosh import index as windex
+from vnsearch import Index
 from vnsearch.demo import sample_documents
+from vnsearch.engine import merging
 from vnsearch.errors import StorageError
 
 DOCS = list(sample_documents())
@@ -38,7 +39,7 @@ def merge_folders(path: Path) -> list[Path]:
 
 def segment_sizes(index: Index) -> list[tuple[int, int]]:
     """(documents, deleted) of every segment the index's last commit lists."""
-    return sorted((s.doc_count_all(), s.deleted_count()) for s in index._ix._read_toc().segments)
+    return sorted((s.doc_count_all(), s.deleted_count()) for s in windex.open_dir(str(index.path))._read_toc().segments)
 
 
 def first_eleven_batches(index: Index, then: Callable[[], Iterator[dict]]) -> Iterator[dict]:

@@ -1,24 +1,28 @@
-"""vnsearch's codec (vnsearch.codec) inlines short postings lists and encodes postings compactly: the index
-must hold exactly what stock Whoosh (its codec and Positions format) would write, term for term, posting
-for posting, but for the positions of pair terms, which it leaves out; in far fewer bytes; also after
-segments holding inlined postings are merged."""
+"""vnsearch's codec (vnsearch.engine: the term table, the postings file, the Positions format) inlines
+short postings lists and encodes postings compactly: the index must hold exactly what stock Whoosh (its
+codec and Positions format) would write, term for term, posting for posting, but for the positions of
+pair terms, which it leaves out; in far fewer bytes; also after segments holding inlined postings are
+merged."""
 
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import pytest
 
-import vnsearch.schema
-import vnsearch.writers
-from tests.conftest import postings, write_as_whoosh
+from tests.conftest import postings, whoosh_reader, write_as_whoosh
 from vnsearch import Index
-from vnsearch._whoosh import W3Codec, formats
-from vnsearch.analysis import PAIR_JOINER, VietnameseTokenizer, tokens
-from vnsearch.codec import Positions, dumps, whole
 from vnsearch.demo import sample_documents
-from vnsearch.schema import TEXT_FIELDS
+from vnsearch.engine.adapter import Positions, VietnameseTokenizer
+from vnsearch.engine.encoding import dumps, whole
+from vnsearch.engine.schema import TEXT_FIELDS
+from vnsearch.language.analysis import PAIR_JOINER, tokens
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", SyntaxWarning)
+    from whoosh import formats
 
 
 def size(path: Path) -> int:
@@ -30,11 +34,9 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Pat
     base = tmp_path_factory.mktemp("codec")
     docs = list(sample_documents())
     ours = Index.create(base / "ours")
-    # Commits of 20 documents: the eleventh starts merging the first ten (`vnsearch.merging`).
+    # Commits of 20 documents: the eleventh starts merging the first ten (`engine.merging`).
     ours.add(docs, batch_size=20)
     with pytest.MonkeyPatch.context() as patch:  # Whoosh's codec, format, segment writer and merge
-        patch.setattr(vnsearch.writers, "Codec", W3Codec)
-        patch.setattr(vnsearch.schema, "Positions", formats.Positions)
         write_as_whoosh(patch)
         stock = Index.create(base / "stock")
         stock.add(docs, batch_size=20)
@@ -43,12 +45,10 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index, Pat
 
 def test_the_index_holds_what_stock_whoosh_writes_but_pair_positions(indexes: tuple[Index, Index, Path]) -> None:
     ours, stock, _ = indexes
-    reader = ours._current_searcher().reader()
+    reader = whoosh_reader(ours)
     assert max(leaf.doc_count_all() for leaf, _ in reader.leaf_readers()) > 20  # merged
     inlined = sum(
-        leaf._terms.term_info(field, term).is_inlined()
-        for leaf, _ in reader.leaf_readers()
-        for field, term in leaf.all_terms()
+        leaf.term_info(field, term).is_inlined() for leaf, _ in reader.leaf_readers() for field, term in leaf.all_terms()
     )
     assert inlined > 10_000  # the sample's one-off pairs and words
     expected = postings(stock)

@@ -18,7 +18,6 @@ from vnsearch import Index, IndexLocked
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import faults  # noqa: E402
 
-
 KILLS = 22
 DOC = {"id": "ha-noi-1", "title": "Hà Nội mưa lớn", "body": "Nhiều tuyến phố ở Hà Nội ngập sâu sau cơn mưa lớn."}
 
@@ -57,7 +56,7 @@ def test_readers_see_only_whole_commits_while_a_writer_commits(empty: tuple[Path
 def hold_the_lock(path: Path) -> subprocess.Popen:
     """A process that takes the index's write lock and keeps it until killed or its stdin closes."""
     code = (
-        "import sys; from vnsearch._whoosh import index; w = index.open_dir(sys.argv[1]).writer();"
+        "import sys; from whoosh import index; w = index.open_dir(sys.argv[1]).writer();"
         "print('locked', flush=True); sys.stdin.read()"
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)

@@ -1,21 +1,23 @@
 """Ranking reads the postings of each segment's frequent terms from arrays the segment also stores
-(vnsearch.frequent): they must be exactly Whoosh's postings, written by worker processes and by
-merges alike, packed inside the segment file, and leave every ranking as it was. The lexicon's
-counts, recorded in the same pass, must equal what the term tables hold."""
+(vnsearch.engine.frequent): they must be exactly the postings the term table and postings file hold,
+written by worker processes and by merges alike, packed inside the segment file, and leave every
+ranking as it was. The lexicon's counts, recorded in the same pass, must equal what the term tables
+hold."""
 
 from __future__ import annotations
 
 import gc
+import weakref
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-import vnsearch.ranking
-from vnsearch import Index, frequent, lexicon
+from vnsearch import Index
 from vnsearch.demo import sample_documents
-from vnsearch.ranking import _read_postings
+from vnsearch.engine import frequent
+from vnsearch.engine.adapter import SegmentView
+from vnsearch.engine.snapshot import _frequent_arrays, _table_counts
 
 # Low enough that a segment of the 241-document sample holds a few hundred frequent terms.
 MIN_DOCS = 8
@@ -40,24 +42,25 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Index]:
     return build(base / "arrays", MIN_DOCS), build(base / "whoosh", 10**9)
 
 
-def segments(index: Index) -> list[Any]:
-    return [leaf for leaf, _ in index._current_searcher().reader().leaf_readers()]
+def segments(index: Index) -> list[SegmentView]:
+    return [view for view, _ in index._snapshot().reader.segments]
 
 
 def test_arrays_hold_exactly_the_frequent_terms_postings(indexes: tuple[Index, Index]) -> None:
-    leaves = segments(indexes[0])
-    assert max(leaf.doc_count_all() for leaf in leaves) > 100  # the merged segment
+    views = segments(indexes[0])
+    assert max(view.documents for view in views) > 100  # the merged segment
     checked = 0
-    for leaf in leaves:
+    for view in views:
+        arrays = _frequent_arrays(view)
         for field in ("title", "body"):
-            for term, info in leaf.iter_field(field):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                found = frequent.read(leaf, field, text)
-                if info.doc_frequency() < MIN_DOCS:
+            for term, info in view.terms(field):
+                text = term.decode("utf-8")
+                found = arrays.read(field, text) if arrays is not None else None
+                if info.doc_frequency < MIN_DOCS:
                     assert found is None, (field, text)
                     continue
                 assert found is not None, (field, text)
-                docs, freqs = _read_postings(leaf.postings(field, text))
+                docs, freqs = view.postings(field, text)
                 assert np.array_equal(found[0], docs) and np.array_equal(found[1], freqs), (field, text)
                 checked += 1
     assert checked > 1_000
@@ -69,9 +72,9 @@ def test_workers_write_arrays_and_none_are_left_outside_segment_files(tmp_path: 
         patch.setattr(frequent, "MIN_DOCS", MIN_DOCS)
         index = Index.create(tmp_path / "index")
         index.add(docs[:120])
-    leaves = segments(index)
-    assert len(leaves) == 2  # one segment per worker
-    assert all(frequent.read(leaf, "body", "dân") is not None for leaf in leaves)
+    views = segments(index)
+    assert len(views) == 2  # one segment per worker
+    assert all(_frequent_arrays(view).read("body", "dân") is not None for view in views)
     assert not [name for name in (tmp_path / "index").iterdir() if name.suffix == frequent.EXT]
 
 
@@ -80,19 +83,21 @@ def test_rankings_are_unchanged_and_frequent_terms_skip_whoosh(
 ) -> None:
     with_arrays, without = indexes
     read_through_whoosh: list[int] = []
+    read = SegmentView.postings
 
-    def counted(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-        docs, freqs = _read_postings(matcher)
+    def counted(view: SegmentView, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        docs, freqs = read(view, field, term)
         read_through_whoosh.append(len(docs))
         return docs, freqs
 
-    monkeypatch.setattr(vnsearch.ranking, "_read_postings", counted)
+    monkeypatch.setattr(SegmentView, "postings", counted)
     ours = {query: [(hit.id, hit.score) for hit in with_arrays.search(query)] for query in QUERIES}
     beside_arrays = list(read_through_whoosh)
     read_through_whoosh.clear()
     assert ours == {query: [(hit.id, hit.score) for hit in without.search(query)] for query in QUERIES}
     assert all(ours.values())
-    # Whoosh still reads the short lists; the frequent ones come from the arrays, where there are any.
+    # The term table and postings file still give the short lists; the frequent ones come from the
+    # arrays, where there are any.
     assert beside_arrays and max(beside_arrays) < MIN_DOCS
     assert max(read_through_whoosh) >= MIN_DOCS
 
@@ -103,22 +108,24 @@ def test_opened_arrays_are_let_go_with_their_segment_readers(tmp_path: Path) -> 
         index = Index.create(tmp_path / "index")
         index.add(list(sample_documents())[:120])
     assert index.search("của người dân").total > 0
-    ids = {leaf.segment().segment_id() for leaf in segments(index)}
-    opened = lambda: {leaf.segment().segment_id() for leaf in list(frequent._opened.keys())} & ids  # noqa: E731
-    assert opened() == ids
+    views = segments(index)
+    assert all(isinstance(view._memo.get("frequent"), frequent.Arrays) for view in views)  # opened by the search
+    opened = [weakref.ref(view) for view in views]
+    del views
     index.close()
     del index
     gc.collect()
-    assert opened() == set()  # nothing keeps the closed index's segment files mapped
+    assert [view() for view in opened] == [None, None]  # nothing keeps the closed index's segment files mapped
 
 
 def test_recorded_counts_give_the_lexicon_the_term_tables_give(indexes: tuple[Index, Index]) -> None:
-    leaves = segments(indexes[0])
-    assert all(frequent.counts(leaf) for leaf in leaves)
-    recorded = lexicon._term_counts(leaves)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frequent, "counts", lambda leaf: None)
-        scanned = lexicon._term_counts(leaves)
+    snapshot = indexes[0]._snapshot()
+    assert all(view.file(frequent.COUNTS_EXT) is not None for view, _ in snapshot.reader.segments)
+    recorded = snapshot.term_counts()
+    scanned: dict[str, int] = {}
+    for view, _ in snapshot.reader.segments:
+        for term, count in _table_counts(view):
+            scanned[term] = scanned.get(term, 0) + count
     assert recorded == scanned
     assert recorded["dân_vận"] > 0 and recorded["dan"] > recorded["dân"] > 0
     assert not [term for term in recorded if " " in term]  # adjacent pairs are left out

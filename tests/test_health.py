@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from whoosh import index as windex
 from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
 
-from vnsearch import Index, frequent
-from vnsearch._whoosh import FileStorage
-from vnsearch._whoosh import index as windex
+from vnsearch import Index
 from vnsearch.cli import main
-from vnsearch.health import check
-from vnsearch.schema import SCHEMA_VERSION
+from vnsearch.engine import frequent
+from vnsearch.engine.health import check
+from vnsearch.engine.schema import SCHEMA_VERSION
 
 DOCS = [
     {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổ chức hội nghị dân vận năm 2023."},

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vnsearch import DocumentError, Index, QueryError, analyze, loaders
-from vnsearch.documents import MAX_FIELDS, MAX_TEXT_CHARS
+from vnsearch.engine.documents import MAX_FIELDS, MAX_TEXT_CHARS
 
 HOSTILE = st.text(
     alphabet=st.one_of(

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from whoosh import index as windex
+from whoosh import writing
 
-from vnsearch._whoosh import writing
-from vnsearch.schema import SCHEMA_VERSION
-from vnsearch.writers import MERGE_FACTOR
 from vnsearch import DocumentError, Index, IndexExists, IndexLocked, IndexNotFound
+from vnsearch.engine.schema import SCHEMA_VERSION
+from vnsearch.engine.writers import MERGE_FACTOR
 
 ARTICLES = [
     {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023.", "date": "2024-01-12"},
@@ -165,7 +166,7 @@ def test_small_commits_merge_among_themselves_and_leave_large_segments_alone(tmp
     index.add([{"id": f"lon-{i}", "title": "Giá vàng", "body": f"Giá vàng hôm nay, bản tin {i}."} for i in range(30)], batch_size=30)
 
     def segments() -> list[tuple[str, int]]:
-        toc = index._ix._read_toc()
+        toc = windex.open_dir(str(index.path))._read_toc()
         return sorted((s.segment_id(), s.doc_count_all()) for s in toc.segments)
 
     (large,) = segments()
@@ -179,7 +180,7 @@ def test_small_commits_merge_among_themselves_and_leave_large_segments_alone(tmp
 
 def test_second_writer_gets_index_locked(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
-    writer = index._ix.writer()
+    writer = windex.open_dir(str(index.path)).writer()
     try:
         with pytest.raises(IndexLocked, match="locked"):
             Index.open(index.path).add(ARTICLES)

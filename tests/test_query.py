@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch import QueryError
-from vnsearch.query import MAX_QUERY_CHARS, date_range, parse
+from vnsearch.search.query import MAX_QUERY_CHARS, date_range, parse
 
 
 def forms(terms) -> list[str]:

@@ -89,13 +89,13 @@ def test_field_query_restricts_to_that_field(sample_index: Index) -> None:
 
 
 def test_a_commit_does_not_make_searches_read_old_segments_again(tmp_path, monkeypatch) -> None:
-    from vnsearch import ranking
+    from vnsearch.engine.adapter import SegmentView
 
     index = Index.create(tmp_path / "ix")
     index.add([{"id": "a", "title": "Dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023."}])
     reads = []
-    original = ranking._read_postings
-    monkeypatch.setattr(ranking, "_read_postings", lambda matcher: reads.append(1) or original(matcher))
+    original = SegmentView.postings
+    monkeypatch.setattr(SegmentView, "postings", lambda view, *term: reads.append(1) or original(view, *term))
     assert [hit.id for hit in index.search("công tác dân vận")] == ["a"]
     assert reads
     reads.clear()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from whoosh import index as windex
 
 from vnsearch import Index, IndexNotFound
 from vnsearch.server import MAX_BATCH, MAX_BODY_BYTES, create_app
@@ -305,7 +306,7 @@ def test_without_a_key_the_service_is_read_only(index_path: Path) -> None:
 
 
 def test_a_write_waits_for_another_process_writer_then_gives_up_with_503(index_path: Path) -> None:
-    other = Index.open(index_path)._ix.writer()  # what another process holding the lock looks like
+    other = windex.open_dir(str(index_path)).writer()  # what another process holding the lock looks like
     try:
         client = TestClient(create_app(index_path, api_key=KEY, write_wait=0.2))
         response = client.put("/documents/f1", json={"title": "x"}, headers=AUTH)
@@ -318,7 +319,7 @@ def test_a_write_waits_for_another_process_writer_then_gives_up_with_503(index_p
 
 
 def test_a_write_queues_until_the_other_writer_is_done(index_path: Path) -> None:
-    other = Index.open(index_path)._ix.writer()
+    other = windex.open_dir(str(index_path)).writer()
     threading.Timer(0.3, other.cancel).start()
     client = TestClient(create_app(index_path, api_key=KEY, write_wait=10))
     response = client.put("/documents/f1", json={"title": "Xếp hàng"}, headers=AUTH)

@@ -14,7 +14,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 
 from vnsearch import Index
-from vnsearch.documents import document_id
+from vnsearch.engine.documents import document_id
 from vnsearch.server import create_app
 
 API_KEY = "schema-test-key"

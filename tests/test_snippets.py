@@ -2,7 +2,7 @@ import unicodedata
 
 from tests.conftest import SEED_ID
 from vnsearch import Index
-from vnsearch.snippets import Snippet, make_snippet
+from vnsearch.search.snippets import Snippet, make_snippet
 
 
 def marked_words(snippet: Snippet) -> list[str]:
@@ -53,10 +53,10 @@ def test_accented_query_falls_back_to_accent_variants() -> None:
 def test_fast_match_search_agrees_with_walking_every_syllable() -> None:
     from itertools import islice
 
-    from vnsearch.analysis import term_forms
     from vnsearch.demo import sample_documents
-    from vnsearch.segment import syllables
-    from vnsearch.snippets import find_matches
+    from vnsearch.language.analysis import term_forms
+    from vnsearch.language.syllables import syllables
+    from vnsearch.search.snippets import find_matches
 
     for doc in islice(sample_documents(), 60):
         terms = {term_forms(s)[1]: frozenset() for s, _, _ in syllables(doc["title"])} | {"2": frozenset()}

@@ -4,16 +4,16 @@ from importlib import resources
 import pytest
 
 from vnsearch import Index
-from vnsearch.analysis import term_forms
-from vnsearch.lexicon import lexicon, recent
-from vnsearch.ranking import Corpus
-from vnsearch.restore import END, QUESTION_WEIGHT, START, _question_grams, restore_diacritics
-from vnsearch.schema import TEXT_FIELDS
-from vnsearch.suggest import complete, did_you_mean, typo_variants
+from vnsearch.language.analysis import term_forms
+from vnsearch.search.ranking import Corpus
+from vnsearch.suggest.complete import complete, did_you_mean
+from vnsearch.suggest.lexicon import lexicon, recent
+from vnsearch.suggest.restore import END, QUESTION_WEIGHT, START, _question_grams, restore_diacritics
+from vnsearch.suggest.vocabulary import typo_variants
 
 
 def corpus_of(index: Index) -> Corpus:
-    return Corpus(index._current_searcher(), TEXT_FIELDS)
+    return Corpus(index._snapshot())
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,10 @@ def sample(sample_index: Index) -> Corpus:
 
 
 def test_lexicon_groups_written_forms_by_folded_form(sample: Corpus) -> None:
-    lex = lexicon(sample.searcher.reader())
+    lex = lexicon(sample.snapshot)
     assert lex.forms("dan_van")[0][0] == "dân_vận"
     assert {form for form, _ in lex.forms("quan")} >= {"quận", "quan", "quân"}
-    assert lexicon(sample.searcher.reader()) is lex  # built once per generation
+    assert lexicon(sample.snapshot) is lex  # built once per generation
 
 
 @pytest.mark.parametrize(
@@ -152,16 +152,16 @@ def test_a_deleted_article_no_longer_lends_its_words_to_restoration(make_index) 
 
 def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index) -> None:
     index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
-    before = recent(corpus_of(index).searcher.reader())
+    before = recent(corpus_of(index).snapshot)
     index.add([{"id": "new", "body": "Trường mới khánh thành."}])
-    reader = corpus_of(index).searcher.reader()
+    reader = corpus_of(index).snapshot
     assert recent(reader) is before  # an older generation's counts serve typo variants
     assert typo_variants("truogn", corpus_of(index)) == ["truong"]
     assert lexicon(reader) is not before and recent(reader) is lexicon(reader)
 
 
 def test_suggestions_after_a_commit_come_from_the_last_vocabulary_until_the_new_one_is_built(make_index) -> None:
-    from vnsearch import lexicon as lexicon_module
+    from vnsearch.suggest import lexicon as lexicon_module
 
     index = make_index([{"id": "1", "body": "Công tác dân vận."}])
     assert index.suggest("dan v") == ["dan vận"]

@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import SEED_ID
 from vnsearch import Index
-from vnsearch.telex import decode, rewrite
+from vnsearch.language.telex import decode, rewrite
 
 
 @pytest.mark.parametrize(

@@ -1,29 +1,21 @@
-"""The term table (vnsearch.terms) must give back every term's info as Whoosh's W3TermInfo would hold
-it, find each term across its blocks, tell absent terms apart, and list terms in key order from any
-point, as Whoosh's terms readers do."""
+"""The term table (vnsearch.engine.terms) must give back every term's statistics and inlined postings,
+find each term across its blocks, tell absent terms apart and list terms in key order from any point;
+and Whoosh's readers must get the same through the adapter (`W3TermInfo`, TermNotFound/KeyError)."""
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vnsearch import terms
-from vnsearch._whoosh import FileStorage, TermNotFound, W3TermInfo, byte_to_length, length_to_byte
-from vnsearch.analysis import tokens
+from tests.conftest import MemoryFile
 from vnsearch.demo import sample_documents
+from vnsearch.engine import adapter, terms
+from vnsearch.engine.encoding import byte_to_length, length_to_byte
+from vnsearch.engine.postings import Extent
+from vnsearch.language.analysis import tokens
 
-FIELDS = {"body": 0, "title": 1}
-
-
-def info_of(info: W3TermInfo) -> tuple:
-    inlined = info.inlined_postings() if info.is_inlined() else None
-    extent = None if info.is_inlined() else info.extent()
-    fixed = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
-    return fixed + (info.min_id(), info.max_id(), inlined, extent)
+FIELDS = ("body", "title")  # numbered in this order: their first terms come first
 
 
 def real_terms() -> list[tuple[str, bytes]]:
@@ -32,7 +24,7 @@ def real_terms() -> list[tuple[str, bytes]]:
     for doc in list(sample_documents())[:5]:
         for field in FIELDS:
             found |= {(field, token.text.encode()) for token in tokens(doc[field])}
-    return sorted(found, key=lambda term: (FIELDS[term[0]], term[1]))
+    return sorted(found, key=lambda term: (FIELDS.index(term[0]), term[1]))
 
 
 def entry(n: int) -> bytes:
@@ -44,80 +36,105 @@ def entry(n: int) -> bytes:
         return terms.inlined([n], [1.0], [b""], (None, 0))
     if n % 4 == 2:
         return terms.inlined([n, 70_000], [0.5, 1.25], [], (1, 2))
-    info = W3TermInfo(weight=40.0, df=12, minlength=3, maxlength=1_000, maxweight=9.0, minid=n, maxid=n + 9_000)
-    info.set_extent(5_000_000_000 + n, 4_321)
-    return terms.extent(info)
+    return terms.extent(Extent(5_000_000_000 + n, 4_321, 12, n, n + 9_000, 40.0, 9.0, 3, 1_000))
+
+
+def write(keys: list[tuple[str, bytes]], entries: list[bytes]) -> bytes:
+    file = MemoryFile()
+    writer = terms.TermTableWriter(file)
+    for (field, text), found in zip(keys, entries):
+        writer.add(field, text, found)
+    writer.close()
+    return bytes(file.data)
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[terms.TermTable, list[tuple[str, bytes]]]:
-    storage = FileStorage(str(tmp_path_factory.mktemp("terms")))
+def table() -> tuple[terms.TermTable, list[tuple[str, bytes]]]:
     keys = real_terms()
-    writer = terms.TermTableWriter(storage.create_file("t.trm"))
-    writer.extras["fieldmap"].update(FIELDS)
-    for n, (field, text) in enumerate(keys):
-        writer.add(FIELDS[field].to_bytes(2, "big") + text, entry(n))
-    writer.close()
-    postings = storage.create_file("t.pst")
-    postings.close()
-    reader = terms.TermTable(None, storage.open_file("t.trm"), storage.file_length("t.trm"), storage.open_file("t.pst"))
-    return reader, keys
+    return terms.TermTable(write(keys, [entry(n) for n in range(len(keys))])), keys
 
 
-def test_every_term_reads_back_its_info(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
+def test_every_term_reads_back_its_statistics(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
     reader, keys = table
     assert len(reader) == len(keys) > 20 * terms.BLOCK_TERMS
     for n, (field, text) in enumerate(keys):
         assert (field, text) in reader
-        assert info_of(reader.term_info(field, text)) == info_of(terms.decode(entry(n)))
-        assert reader.doc_frequency(field, text) == reader.term_info(field, text).doc_frequency()
-    first = reader.term_info(*keys[0])
-    assert first.inlined_postings() == (
-        (0, 3),
-        (1, 2),
-        (b"\x05", b"\x01\x80\x01"),
-    ) and first.max_length() == byte_to_length(length_to_byte(300))
-    assert reader.term_info(*keys[2]).inlined_postings() == ((2, 70_000), (0.5, 1.25), ())
-    far = reader.term_info(*keys[3])
-    assert far.extent() == (5_000_000_003, 4_321) and (far.min_id(), far.max_id()) == (3, 9_003)
-    assert (far.weight(), far.doc_frequency(), far.max_weight()) == (40.0, 12, 9.0)
+        assert reader.info(field, text) == terms.decode(entry(n))
+    first = reader.info(*keys[0])
+    assert first.postings == ((0, 3), (1, 2), (b"\x05", b"\x01\x80\x01"))
+    assert (first.doc_frequency, first.weight, first.max_weight) == (2, 3.0, 2)
+    assert first.max_length == byte_to_length(length_to_byte(300)) and first.min_length == 7
+    assert reader.info(*keys[2]).postings == ((2, 70_000), (0.5, 1.25), ())
+    far = reader.info(*keys[3])
+    assert (far.offset, far.length, far.postings) == (5_000_000_003, 4_321, None)
+    assert (far.min_id, far.max_id, far.weight, far.doc_frequency, far.max_weight) == (3, 9_003, 40, 12, 9)
 
 
 def test_absent_terms_are_not_found(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
     reader, keys = table
     for field, text in [("body", b""), ("body", keys[0][1] + b"\x00"), ("title", b"\xff"), ("url", b"dan")]:
         assert (field, text) not in reader
-        with pytest.raises(TermNotFound):
-            reader.term_info(field, text)
-        with pytest.raises(KeyError):
-            reader.frequency(field, text)
+        assert reader.info(field, text) is None
 
 
 def test_terms_come_in_key_order_from_any_point(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
     reader, keys = table
-    assert list(reader.terms()) == keys
-    assert [term for term, _ in reader.items()] == keys
+    assert [term for term, _ in reader.entries_from("body")] == keys
     middle = keys[len(keys) // 2]
-    assert list(reader.terms_from(*middle)) == keys[len(keys) // 2 :]
-    assert list(reader.terms_from("title", b"")) == [key for key in keys if key[0] == "title"]
+    assert [term for term, _ in reader.entries_from(*middle)] == keys[len(keys) // 2 :]
+    assert [(field, text) for field in FIELDS for text, _ in reader.field_entries(field)] == keys
+    assert list(reader.field_entries("url")) == []
     after = (middle[0], middle[1] + b"\x00")
-    assert [term for term, _ in reader.items_from(*after)] == keys[len(keys) // 2 + 1 :]
+    assert [term for term, _ in reader.entries_from(*after)] == keys[len(keys) // 2 + 1 :]
 
 
-def test_keys_must_increase(tmp_path: Path) -> None:
-    writer = terms.TermTableWriter(FileStorage(str(tmp_path)).create_file("t.trm"))
-    writer.add(b"\x00\x00dan", entry(1))
+def test_whoosh_reads_the_table_through_the_adapter(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
+    reader, keys = table
+    whoosh = adapter._Terms(reader, b"", None)
+    assert list(whoosh.terms()) == keys
+    assert [term for term, _ in whoosh.items_from(*keys[5])] == keys[5:]
+    for n, (field, text) in enumerate(keys[:40]):
+        expected = terms.decode(entry(n))
+        info = whoosh.term_info(field, text)
+        assert (info.weight(), info.doc_frequency(), info.max_weight()) == (
+            expected.weight, expected.doc_frequency, expected.max_weight
+        )
+        assert (info.min_id(), info.max_id(), info.min_length(), info.max_length()) == (
+            expected.min_id, expected.max_id, expected.min_length, expected.max_length
+        )
+        assert info.inlined_postings() == expected.postings if expected.postings else info.extent() == (
+            expected.offset, expected.length
+        )
+    with pytest.raises(adapter.TermNotFound):
+        whoosh.term_info("body", b"\xff")
+    with pytest.raises(KeyError):  # what Whoosh's reader catches from these two
+        whoosh.frequency("body", b"\xff")
+    with pytest.raises(KeyError):
+        whoosh.doc_frequency("body", b"\xff")
+
+
+def test_keys_must_increase() -> None:
+    writer = terms.TermTableWriter(MemoryFile())
+    writer.add("body", b"dan", entry(1))
     with pytest.raises(ValueError, match="must increase"):
-        writer.add(b"\x00\x00dan", entry(1))
+        writer.add("body", b"dan", entry(1))
 
 
 def test_a_rebased_entry_decodes_to_the_postings_renumbered() -> None:
     for n in range(3):
-        before = terms.decode(entry(n)).inlined_postings()
+        before = terms.decode(entry(n)).postings
         after = terms.decode(terms.rebased(entry(n), 1_000))
-        assert after.inlined_postings() == (tuple(doc + 1_000 for doc in before[0]), *before[1:])
-        assert (after.min_id(), after.max_id()) == (before[0][0] + 1_000, before[0][-1] + 1_000)
+        assert after.postings == (tuple(doc + 1_000 for doc in before[0]), *before[1:])
+        assert (after.min_id, after.max_id) == (before[0][0] + 1_000, before[0][-1] + 1_000)
     assert terms.rebased(entry(3), 1_000) is None  # postings in the postings file: decoded and rewritten
+
+
+def test_a_damaged_table_is_reported(table: tuple[terms.TermTable, list[tuple[str, bytes]]]) -> None:
+    keys = real_terms()[:50]
+    data = bytearray(write(keys, [entry(n) for n in range(len(keys))]))
+    assert terms.TermTable(bytes(data)).problems() == []
+    data[40] ^= 0xFF
+    assert terms.TermTable(bytes(data)).problems() != []
 
 
 POSTINGS = st.lists(
@@ -128,20 +145,20 @@ POSTINGS = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.binary(max_size=12), POSTINGS, min_size=1, max_size=120), st.booleans())
 def test_any_terms_and_postings_read_back(found: dict[bytes, list[tuple[int, int, bytes]]], values: bool) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        storage = FileStorage(folder)
-        writer = terms.TermTableWriter(storage.create_file("t.trm"))
-        writer.extras["fieldmap"]["body"] = 0
-        expected = {}
-        for text in sorted(found):
-            postings = sorted({doc: (doc, weight, value) for doc, weight, value in found[text]}.values())
-            docs, weights, positions = zip(*postings)
-            expected[text] = (docs, weights, positions if values else ())
-            writer.add(b"\x00\x00" + text, terms.inlined(docs, weights, expected[text][2], (1, 9)))
-        writer.close()
-        reader = terms.TermTable(None, storage.open_file("t.trm"), storage.file_length("t.trm"), None)
-        assert [text for _, text in reader.terms()] == sorted(found)
-        for text, postings in expected.items():
-            assert reader.term_info("body", text).inlined_postings() == postings
-        assert reader.problems() == []
-        reader._dbfile.close()
+    expected = {}
+    entries = []
+    for text in sorted(found):
+        postings = sorted({doc: (doc, weight, value) for doc, weight, value in found[text]}.values())
+        docs, weights, positions = zip(*postings)
+        expected[text] = (docs, weights, positions if values else ())
+        entries.append(terms.inlined(docs, weights, expected[text][2], (1, 9)))
+    reader = terms.TermTable(write([("body", text) for text in sorted(found)], entries))
+    assert [text for text, _ in reader.field_entries("body")] == sorted(found)
+    for text, postings in expected.items():
+        assert reader.info("body", text).postings == postings
+    assert reader.problems() == []
+
+
+def test_the_table_of_a_real_segment_checks_clean(sample_index) -> None:  # noqa: ANN001
+    snapshot = sample_index._snapshot()
+    assert all(view.table.problems() == [] for view, _ in snapshot.reader.segments)

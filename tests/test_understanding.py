@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vnsearch import Index, QueryError
-from vnsearch.query import parse
+from vnsearch.search.query import parse
 
 ARTICLES = [
     {
@@ -118,19 +118,21 @@ def test_a_wrong_tone_does_not_outrank_the_right_one(news: Index) -> None:
 
 
 def test_did_you_mean_restores_diacritics(sample_index: Index) -> None:
-    results = sample_index.search("quan 5 dan van")
-    assert results.suggestion == "quận 5 dân vận"
+    results = sample_index.search("quan 5 dan van", suggest=True)
+    assert results.suggestion == "quận 5 dân vận" == sample_index.did_you_mean("quan 5 dan van")
     assert results.corrected_query is None and not results.rewritten
     assert results.to_dict()["suggestion"] == "quận 5 dân vận"
+    assert sample_index.search("quan 5 dan van").suggestion is None  # not asked for: not computed
 
 
 @pytest.mark.parametrize("query", ["dân vận", "quận 5 dan van", "an em", "K83913", ""])
 def test_no_suggestion_for_accented_or_unchanged_queries(sample_index: Index, query: str) -> None:
-    assert sample_index.search(query).suggestion is None
+    assert sample_index.search(query, suggest=True).suggestion is None
+    assert sample_index.did_you_mean(query) is None
 
 
 def test_corrected_query_is_what_was_searched_instead(sample_index: Index) -> None:
-    results = sample_index.search("daan vaanj")
+    results = sample_index.search("daan vaanj", suggest=True)
     assert results.corrected_query == results.searched == "dân vận"
     assert results.suggestion is None  # what was searched already has its diacritics
 

@@ -23,23 +23,23 @@ from vnsearch.errors import (
 )
 
 if TYPE_CHECKING:
-    from vnsearch.analysis import Token, analyze
     from vnsearch.index import Index
-    from vnsearch.results import AddResult, Hit, Results
-    from vnsearch.snippets import Snippet
+    from vnsearch.language.analysis import Token, analyze
+    from vnsearch.search.results import AddResult, Hit, Results
+    from vnsearch.search.snippets import Snippet
 
 __version__ = "0.1.0"
 
 # Loaded on first use, so that `import vnsearch` (and the CLI's --help) does not pay for numpy and
 # Whoosh; `from vnsearch import Index` loads them.
 _LAZY = {
-    "AddResult": "vnsearch.results",
-    "Hit": "vnsearch.results",
+    "AddResult": "vnsearch.search.results",
+    "Hit": "vnsearch.search.results",
     "Index": "vnsearch.index",
-    "Results": "vnsearch.results",
-    "Snippet": "vnsearch.snippets",
-    "Token": "vnsearch.analysis",
-    "analyze": "vnsearch.analysis",
+    "Results": "vnsearch.search.results",
+    "Snippet": "vnsearch.search.snippets",
+    "Token": "vnsearch.language.analysis",
+    "analyze": "vnsearch.language.analysis",
 }
 
 
@@ -54,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AddResult",

@@ -18,8 +18,9 @@ import click
 from vnsearch import analyze as analyze_text
 from vnsearch import demo as vdemo
 from vnsearch import loaders
+from vnsearch.demo import format_hit
 from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
-from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, MAX_SUGGESTIONS, Hit, Index
+from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, MAX_SUGGESTIONS, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
 EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
@@ -251,8 +252,7 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
     wanted = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
     offset = (page - 1) * limit
     with opened(index_path) as index:
-        results = index.search(query, limit=limit, offset=offset)
-        suggestion = results.suggestion  # computed while the index is open
+        results = index.search(query, limit=limit, offset=offset, suggest=True)
     if as_json:
         found = results.to_dict()
         if wanted is not None:
@@ -262,8 +262,8 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
         return
     if results.rewritten:
         click.echo(f"Searched for: {results.searched}  (rewritten from: {results.query})")
-    if suggestion is not None:
-        click.echo(f"Did you mean: {suggestion}")
+    if results.suggestion is not None:
+        click.echo(f"Did you mean: {results.suggestion}")
     if not results:
         past = f"{n_documents(results.total)} matched; page {page} is past the last."
         click.echo(past if results.total else "No documents matched.")
@@ -271,21 +271,12 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
     click.echo(f"{n_documents(results.total)} matched; showing {offset + 1}-{offset + len(results)}.")
     for rank, hit in enumerate(results, offset + 1):
         click.echo()
-        click.echo(format_hit(rank, hit, wanted or []))
+        click.echo(format_hit(rank, hit, marks=(MATCH_BEFORE, MATCH_AFTER), title=bold, fields=wanted or []))
 
 
-def format_hit(rank: int, hit: Hit, fields: list[str]) -> str:
-    """Rank, score, title, date and id; the snippet with its matches styled; then the requested fields."""
-    date = f" ({hit.date})" if hit.date else ""
-    lines = [f"{rank:>2}. {hit.score:6.2f}  {click.style(hit.title, bold=True)}{date}  [{hit.id}]"]
-    lines.append("    " + hit.snippet.marked(MATCH_BEFORE, MATCH_AFTER))
-    lines += [f"    {name}: {render(hit.fields[name])}" for name in fields if name in hit.fields]
-    return "\n".join(lines)
-
-
-def render(value: object) -> str:
-    """A stored value as text: strings as they are, anything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def bold(text: str) -> str:
+    """`text` in bold on a terminal (click.echo drops the escapes when piped)."""
+    return click.style(text, bold=True)
 
 
 @main.command()

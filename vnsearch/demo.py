@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -22,10 +22,21 @@ def sample_documents() -> Iterator[dict]:
             yield json.loads(line)
 
 
-def format_hit(rank: int, hit: Hit) -> str:
-    """Two lines per hit: rank, score, title and date; then the snippet with matches in [brackets]."""
+def format_hit(
+    rank: int, hit: Hit, *, marks: tuple[str, str] = ("[", "]"), title: Callable[[str], str] = str,
+    fields: Sequence[str] = (),
+) -> str:  # fmt: skip
+    """A hit for a terminal (the demo's and `vnsearch search`'s): rank, score, `title(hit.title)`,
+    date and id; then the snippet with its matches between `marks`; then the stored `fields` asked for."""
     date = f" ({hit.date})" if hit.date else ""
-    return f"{rank:>2}. {hit.score:6.2f}  {hit.title}{date}  [{hit.id}]\n    {hit.snippet.marked()}"
+    lines = [f"{rank:>2}. {hit.score:6.2f}  {title(hit.title)}{date}  [{hit.id}]", "    " + hit.snippet.marked(*marks)]
+    lines += [f"    {name}: {render(hit.fields[name])}" for name in fields if name in hit.fields]
+    return "\n".join(lines)
+
+
+def render(value: object) -> str:
+    """A stored value as text: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def run(path: Path = SAMPLE_INDEX, queries: tuple[str, ...] = DEMO_QUERIES, out: TextIO = sys.stdout, limit: int = 5) -> None:

@@ -30,9 +30,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from vnsearch.documents import MAX_ID_CHARS, document_id, prepare
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
-from vnsearch.index import DEFAULT_PATH, MAX_SUGGESTIONS, AddResult, Index
+from vnsearch.index import DEFAULT_PATH, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, document_id
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
@@ -276,8 +275,7 @@ def create_app(
         started = time.perf_counter()
 
         def page() -> dict[str, Any]:
-            # to_dict computes the suggestion, which reads documents: in the reader thread too.
-            results = index.search(text, limit=limit, offset=offset)
+            results = index.search(text, limit=limit, offset=offset, suggest=True)
             return {**results.to_dict(), "rewritten": results.rewritten}
 
         found = await read(page)
@@ -328,13 +326,7 @@ def create_app(
     ) -> dict[str, Any]:
         """Add one document or a JSON array of up to 1,000; an existing id is replaced. All or nothing."""
         batch = [d.model_dump(exclude_unset=True) for d in (docs if isinstance(docs, list) else [docs])]
-
-        def add() -> AddResult:
-            for number, doc in enumerate(batch, 1):
-                prepare(doc, record=f"document {number}")  # all first: Index.add commits the ones before a bad one
-            return index.add(batch, batch_size=MAX_BATCH)
-
-        result = await write(add)
+        result = await write(lambda: index.add(batch, batch_size=MAX_BATCH, atomic=True))
         return {"added": result.added, "replaced": result.replaced}
 
     @app.delete("/documents/{doc_id:path}", status_code=204, responses=_ERRORS, dependencies=[Depends(require_key)])

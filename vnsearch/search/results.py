@@ -1,0 +1,128 @@
+"""What a search or an `add` returns: `Hit`, `Results` and `AddResult`, built from stored fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+from vnsearch.engine.schema import STORED_EXTRA, TEXT_FIELDS
+from vnsearch.search.snippets import Snippet, make_snippet
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the stored article's main fields, its score and a marked snippet."""
+
+    id: str
+    score: float
+    title: str
+    snippet: Snippet
+    date: str | None = None
+    url: str | None = None
+    category: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
+        return {
+            "id": self.id,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+            "category": self.category,
+            "snippet": {"text": self.snippet.text, "matches": [list(m) for m in self.snippet.matches]},
+            "fields": self.fields,
+        }
+
+
+class Results(Sequence[Hit]):
+    """One page of hits, in rank order, plus `total`: how many documents matched in all.
+
+    `query` is the text as given; `searched` is the text actually searched, which differs when the
+    query was rewritten (Telex keystrokes decoded); `corrected_query` is that text, or None.
+    `suggestion` is a query to propose instead ("Did you mean"), when the search was asked for one.
+    A plain value: nothing here reads the index.
+    """
+
+    def __init__(
+        self, hits: list[Hit], total: int, query: str, searched: str | None = None, suggestion: str | None = None
+    ):
+        self._hits = hits
+        self.total = total
+        self.query = query
+        self.searched = query if searched is None else searched
+        self.suggestion = suggestion
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Hit]: ...
+    def __getitem__(self, i: int | slice) -> Hit | list[Hit]:
+        return self._hits[i]
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def __repr__(self) -> str:
+        return f"<Results {self.query!r}: {len(self._hits)} of {self.total}>"
+
+    @property
+    def rewritten(self) -> bool:
+        """True when the searched text differs from the query as given."""
+        return self.searched != self.query
+
+    @property
+    def corrected_query(self) -> str | None:
+        """The text searched instead of the query as given (Telex decoded), or None if it was searched as given."""
+        return self.searched if self.rewritten else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
+        return {
+            "query": self.query,
+            "searched": self.searched,
+            "suggestion": self.suggestion,
+            "total": self.total,
+            "hits": [hit.to_dict() for hit in self._hits],
+        }
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What `Index.add` did: documents new to the index, documents replaced, records skipped."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped: int = 0
+
+
+def original(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as it was added, from its stored fields (unknown fields come back at top level)."""
+    doc: dict[str, Any] = {"id": stored["id"]}
+    for name in TEXT_FIELDS:
+        if name in stored:
+            doc[name] = stored[name]
+    doc.update(stored.get(STORED_EXTRA) or {})
+    return doc
+
+
+def make_hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]] | None) -> Hit:
+    """A hit from stored fields; its snippet marks `terms` (None: no snippet)."""
+    doc = original(stored)
+    text = doc.get("body") or doc.get("title") or ""
+    return Hit(
+        id=doc["id"],
+        score=score,
+        title=doc.get("title") or "",
+        snippet=Snippet("", ()) if terms is None else make_snippet(text, terms),
+        date=_text_or_none(doc.get("date")),
+        url=_text_or_none(doc.get("url")),
+        category=_text_or_none(doc.get("category")),
+        fields=doc,
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
