@@ -29,7 +29,7 @@ OUT = Path(__file__).resolve().parents[1] / "vnsearch" / "data" / "question_gram
 HEADER = """\
 # Word pairs and triples of Vietnamese questions: `gram<TAB>articles`, the gram's canonical syllables
 # (`<s>`/`</s>`: start/end of the question) and how many different articles the questions using it
-# were asked about. vnsearch.restore counts them as evidence when restoring a query's diacritics.
+# were asked about. vnsearch.suggest.restore counts them as evidence when restoring a query's diacritics.
 # Derived by benchmarks/question_grams.py from the MLQA-vi dev questions (Lewis et al., "MLQA:
 # Evaluating Cross-lingual Extractive Question Answering", ACL 2020; CC BY-SA 3.0); shared under the
 # same licence (see README.md).

@@ -33,7 +33,7 @@ DOOMED = {"id": "sap-xoa", "title": "Bài sắp xoá", "body": "Chữ xyzzyq và
 def build(path: Path) -> Index:
     """Five commits of 20 sample articles, one replacing ten of them (deletions inside the segments to
     merge), then four more of 20: the tenth segment of the 10–99 tier makes the last `add` merge the
-    ten (in a process of its own, `vnsearch.merging`), its own 20 articles staying a segment apart."""
+    ten (in a process of its own, `vnsearch.engine.merging`), its own 20 articles staying a segment apart."""
     docs = list(sample_documents())
     index = Index.create(path)
     index.add(docs[:100], batch_size=20)

@@ -144,7 +144,7 @@ def _check_against_model(stored: Stored, reads: Counter[str], case: schemathesis
     """Record what a successful write stored; a read of an id written before must return exactly that."""
     status, label = response.status_code, f"{case.method} {case.operation.path}"
     # The path parameter is percent-encoded as sent; the server decodes it and, like every path, trims
-    # the id (vnsearch.documents.document_id): the model keys documents the same way.
+    # the id (vnsearch.index.document_id): the model keys documents the same way.
     doc_id = document_id(unquote(str(case.path_parameters.get("doc_id", ""))))
     if label == "PUT /documents/{doc_id}" and status in (200, 201):
         stored[response.json()["id"]] = ("PUT", {**case.body, "id": response.json()["id"]})

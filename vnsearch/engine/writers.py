@@ -27,7 +27,7 @@ MERGE_FACTOR = 10
 _DOCS_PER_WORKER = 50
 _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
-Fields = Mapping[str, Any]  # a document as the schema's fields hold it (see vnsearch.documents)
+Fields = Mapping[str, Any]  # a document as the schema's fields hold it (see engine.documents)
 
 
 def workers_for(count: int) -> int:
