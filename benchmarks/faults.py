@@ -219,11 +219,16 @@ def verify(index_path: Path, journal: Journal, outcome: Outcome) -> list[str]:
         source = {doc["id"]: doc for doc in articles(len(committed) + len(pending))}
         for doc_id in committed[-50:]:
             stored = index.get(doc_id)
-            if stored is None or (stored.get("title"), stored.get("body")) != (source[doc_id]["title"], source[doc_id]["body"]):
+            if (
+                stored is None
+                or (stored.get("title"), stored.get("body")) != (source[doc_id]["title"], source[doc_id]["body"])
+            ):
                 problems.append(f"{doc_id} is not stored as it was added")
         # Among the first 100: the corpus repeats articles (`~N` copies), so up to 25 share a title and
         # its score, ties go to the older document, and other articles may name the title too.
-        if committed and not any(hit.id == committed[-1] for hit in index.search(source[committed[-1]]["title"], limit=100)):
+        if committed and not any(
+            hit.id == committed[-1] for hit in index.search(source[committed[-1]]["title"], limit=100)
+        ):
             problems.append(f"searching the title of {committed[-1]} does not find it")
         outcome.documents = len(ids)
     return problems

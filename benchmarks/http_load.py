@@ -2,9 +2,9 @@
 
     python benchmarks/http_load.py [--seconds 30] [--clients 8] [--docs 2000] [--index DIR] [--workers 1]
 
-The server is `vnsearch.server.run` (one uvicorn worker unless told otherwise) on a free loopback port, over a fresh index of the
-first `--docs` baomoi articles, or over a copy of `--index` (the original is not touched). Search clients
-cycle through the XQuAD-vi questions; the writer posts the following baomoi articles one per request.
+The server is `vnsearch.server.run` (one uvicorn worker unless told otherwise) on a free loopback port, over a
+fresh index of the first `--docs` baomoi articles, or over a copy of `--index` (the original is not touched).
+Search clients cycle through the XQuAD-vi questions; the writer posts the following baomoi articles one per request.
 Prints requests/s, p50/p95 latency and errors (any error fails the run), and writes
 benchmarks/results/http_load.md.
 """
@@ -55,7 +55,10 @@ class Tally:
         median = percentile(ms, 50)
         top = ms[-1] if ms else 0.0
         count = len(ms) + len(self.errors)
-        return f"| {name} | {count:,} | {count / seconds:,.1f} | {median:.1f} | {p95:.1f} | {top:.1f} | {len(self.errors)} |"
+        return (
+            f"| {name} | {count:,} | {count / seconds:,.1f} | {median:.1f} | {p95:.1f} | {top:.1f} |"
+            f" {len(self.errors)} |"
+        )
 
 
 def questions() -> list[str]:
@@ -179,7 +182,8 @@ def main() -> None:
         [
             f"# HTTP load: {args.clients} clients searching while 1 posts articles",
             "",
-            f"`python benchmarks/http_load.py --seconds {args.seconds:g} --clients {args.clients} --workers {args.workers}"
+            f"`python benchmarks/http_load.py --seconds {args.seconds:g} --clients {args.clients}"
+            f" --workers {args.workers}"
             + (f" --index {args.index}`" if args.index else f" --docs {args.docs}`"),
             "",
             (
@@ -188,7 +192,10 @@ def main() -> None:
             ),
             f"- server: `vnsearch.server.run`, {args.workers} uvicorn worker(s) on 127.0.0.1, access log on",
             f"- index: {origin} ({start_docs:,} documents at the start, {end_docs:,} at the end)",
-            "- searches: XQuAD-vi questions, `GET /search?q=…` (10 hits with snippets); writes: one baomoi article per `POST /documents`",
+            (
+                "- searches: XQuAD-vi questions, `GET /search?q=…` (10 hits with snippets); writes: one baomoi article"
+                " per `POST /documents`"
+            ),
             f"- measured for {elapsed:.1f} s; latency is client-side, request sent to response read",
             "",
             "| requests | count | per second | p50 ms | p95 ms | max ms | errors |",
@@ -196,7 +203,10 @@ def main() -> None:
             searches.row("search", elapsed),
             writes.row("post one article", elapsed),
             "",
-            f"Posted articles missing right after their POST answered: {len(missing)} (of the last {min(20, len(posted))} checked).",
+            (
+                f"Posted articles missing right after their POST answered: {len(missing)}"
+                f" (of the last {min(20, len(posted))} checked)."
+            ),
             "",
         ]
     )

@@ -49,7 +49,10 @@ def main() -> None:
         f"| {time.strftime('%Y-%m-%d')} | {result.added:,} | {seconds:,.0f} s | {result.added / seconds:,.1f} |"
         f" {chars / seconds / 1e6:.2f} | {rss_mb:,.0f} MB | {stats['size_bytes'] / 1e6:,.0f} MB |"
     )
-    header = "| date | documents | wall time | docs/s | MB text/s | peak RSS | index size |\n|---|---|---|---|---|---|---|\n"
+    header = (
+        "| date | documents | wall time | docs/s | MB text/s | peak RSS | index size |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
     print(header + row)
     RESULTS.parent.mkdir(exist_ok=True)
     if not RESULTS.exists():

@@ -89,7 +89,9 @@ class Fts5(Engine):
     def build(self, docs: Iterable[dict]) -> None:
         _fresh(self.path)
         self.db = sqlite3.connect(self.path / "fts.db", check_same_thread=False)
-        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='unicode61 remove_diacritics 2')")
+        self.db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='unicode61 remove_diacritics 2')"
+        )
         self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)", ((d["id"], d["title"], d["body"]) for d in docs))
         self.db.commit()
 

@@ -135,13 +135,18 @@ def make_engines(names: list[str], quick: bool) -> list[Engine]:
 
 
 def render(results: dict[str, dict[str, dict[str, float]]], builds: dict[str, float], header: str) -> str:
-    lines = [header, "", "| engine | variant | nDCG@10 | MRR@10 | Recall@100 | ms/query | nDCG@10 dev-a / dev-b | build s |"]
+    lines = [
+        header,
+        "",
+        "| engine | variant | nDCG@10 | MRR@10 | Recall@100 | ms/query | nDCG@10 dev-a / dev-b | build s |",
+    ]
     lines.append("|---|---|---|---|---|---|---|---|")
     for engine, table in results.items():
         for variant, m in table.items():
             lines.append(
                 f"| {engine} | {variant} | {m['ndcg']:.3f} | {m['mrr']:.3f} | {m['recall']:.3f} | {m['ms']:.1f} |"
-                f" {m['half_a']:.3f} / {m['half_b']:.3f} | {f'{builds[engine]:.0f}' if engine in builds else 'reused'} |"
+                f" {m['half_a']:.3f} / {m['half_b']:.3f} |"
+                f" {f'{builds[engine]:.0f}' if engine in builds else 'reused'} |"
             )
     if "vnsearch" in results:
         own = results["vnsearch"]
@@ -149,7 +154,10 @@ def render(results: dict[str, dict[str, dict[str, float]]], builds: dict[str, fl
         peers = [t["as written"]["ndcg"] for name, t in results.items() if name != "vnsearch"]
         lines += ["", "Targets (vnsearch):"]
         if peers:
-            lines.append(f"- as written vs best peer: {written:.3f} vs {max(peers):.3f} (margin {written - max(peers):+.3f}; target +0.05)")
+            lines.append(
+                f"- as written vs best peer: {written:.3f} vs {max(peers):.3f}"
+                f" (margin {written - max(peers):+.3f}; target +0.05)"
+            )
         for variant, goal in (("no diacritics", 0.97), ("telex", 0.90)):
             share = own[variant]["ndcg"] / written if written else 0.0
             lines.append(f"- {variant}: {share:.1%} of as-written nDCG@10 (target {goal:.0%})")
@@ -159,10 +167,18 @@ def render(results: dict[str, dict[str, dict[str, float]]], builds: dict[str, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"only {QUICK_DISTRACTORS:,} distractors")
-    parser.add_argument("--engines", default="vnsearch,sqlite-fts5,whoosh-standard,tantivy-default,tantivy-asciifold,bm25s,bm25s-folded")
-    parser.add_argument("--reuse", action="store_true", help="search the indexes an earlier run left on disk (in-memory engines are rebuilt)")
+    parser.add_argument(
+        "--engines", default="vnsearch,sqlite-fts5,whoosh-standard,tantivy-default,tantivy-asciifold,bm25s,bm25s-folded"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="search the indexes an earlier run left on disk (in-memory engines are rebuilt)",
+    )
     parser.add_argument("--limit-queries", type=int, default=None, help="ask only the first N questions")
-    parser.add_argument("--out", type=Path, default=None, help="where to write the table (default: results/relevance[-quick].md)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where to write the table (default: results/relevance[-quick].md)"
+    )
     args = parser.parse_args()
 
     queries, relevant = load_queries()
@@ -178,8 +194,15 @@ def main() -> None:
             print(f"built {engine.name} in {builds[engine.name]:.0f} s", flush=True)
         results[engine.name] = evaluate(engine, queries, relevant)
         print(render({engine.name: results[engine.name]}, builds, ""), flush=True)
-    size = "240 XQuAD-vi paragraphs + " + (f"{QUICK_DISTRACTORS:,}" if args.quick else "35,439") + " baomoi-news distractors"
-    header = f"# Relevance ({'quick' if args.quick else 'full'} run, {time.strftime('%Y-%m-%d')})\n\n{len(queries)} dev questions; {size}."
+    size = (
+        "240 XQuAD-vi paragraphs + "
+        + (f"{QUICK_DISTRACTORS:,}" if args.quick else "35,439")
+        + " baomoi-news distractors"
+    )
+    header = (
+        f"# Relevance ({'quick' if args.quick else 'full'} run, {time.strftime('%Y-%m-%d')})\n\n"
+        f"{len(queries)} dev questions; {size}."
+    )
     report = render(results, builds, header)
     print(report)
     out = args.out or HERE / "results" / ("relevance-quick.md" if args.quick else "relevance.md")

@@ -334,7 +334,8 @@ def render(results: dict[str, Any], header: str) -> str:
     for label, value, fmt in rows:
         values = {n: value(n) for n in names}
         ratios = [
-            f"{values['vnsearch'] / values[p]:.2f}" if values[p] and values["vnsearch"] is not None else "–" for p in peers
+            f"{values['vnsearch'] / values[p]:.2f}" if values[p] and values["vnsearch"] is not None else "–"
+            for p in peers
         ]
         shown = ["reused" if values[n] is None else fmt.format(values[n]) for n in names]
         lines.append(f"| {label} | " + " | ".join(shown) + " | " + " | ".join(ratios) + " |")
@@ -376,7 +377,13 @@ def targets(results: dict[str, Any]) -> str:
     ]
     if w:
         checks[1:1] = [
-            ("build time ≤ 1.5× Whoosh", None if b["seconds"] is None else b["seconds"] / w["seconds"], 1.5, "{:.2f}×", True),
+            (
+                "build time ≤ 1.5× Whoosh",
+                None if b["seconds"] is None else b["seconds"] / w["seconds"],
+                1.5,
+                "{:.2f}×",
+                True,
+            ),
             ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
             ("p95 ≤ Whoosh's p95", v95 / (1000 * percentile(w["latencies"], 95)), 1, "{:.2f}×", True),
         ]
@@ -396,7 +403,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="index only the first N articles")
     parser.add_argument("--queries", type=int, default=None, help="timed queries per engine (600; 120 with --quick)")
     parser.add_argument("--reuse", action="store_true", help="open the indexes an earlier run built (no build figures)")
-    parser.add_argument("--out", type=Path, default=None, help="where to write the table (default: results/speed[-quick].md)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where to write the table (default: results/speed[-quick].md)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # a task as JSON on stdin
     args = parser.parse_args()
     if args.child:
@@ -438,7 +447,8 @@ def main() -> None:
     reused = " on indexes an earlier run built (`--reuse`: no build figures)" if args.reuse else ""
     header = (
         f"# Speed ({'quick' if args.quick else 'full'} run{reused}, {time.strftime('%Y-%m-%d')})\n\n"
-        f"{corpus['docs']:,} baomoi-news articles ({corpus['chars'] / 1e6:.1f} M characters); {len(queries)} queries of "
+        f"{corpus['docs']:,} baomoi-news articles ({corpus['chars'] / 1e6:.1f} M characters); "
+        f"{len(queries)} queries of "
         f"1–6 syllables (half without diacritics), top 10, after {len(warmup)} warm-up queries; cold start is the "
         f"median of {COLD_RUNS} runs. {os.cpu_count()} CPUs shared with other jobs (load average {load:.1f} at "
         f"the start), Python {platform.python_version()}. vnsearch indexes through `Index.add` (commits every "

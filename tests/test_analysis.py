@@ -93,7 +93,9 @@ def test_analysis_never_raises_and_offsets_slice_the_original(text: str) -> None
         assert token.text in {t.text for t in again if t.position == 0}
 
 
-VIETNAMESE = st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ ,.\u0300\u0301\u0323", max_size=80)
+VIETNAMESE = st.text(
+    alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ ,.\u0300\u0301\u0323", max_size=80
+)
 
 
 @settings(max_examples=100, deadline=None)

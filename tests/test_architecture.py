@@ -77,7 +77,9 @@ def test_layers_import_only_downwards(name: str) -> None:
 
 @pytest.mark.parametrize("dependency", sorted(OWNERS))
 def test_each_outside_dependency_is_imported_by_its_owner_alone(dependency: str) -> None:
-    users = {name for name, tree in MODULES.items() for module, _ in imports(tree) if module.split(".")[0] == dependency}
+    users = {
+        name for name, tree in MODULES.items() for module, _ in imports(tree) if module.split(".")[0] == dependency
+    }
     # pyvi is found by name (importing it would load scikit-learn), so a mention counts as a use.
     users |= {name for name, tree in MODULES.items() if dependency in strings(tree) and dependency == "pyvi"}
     assert users <= {OWNERS[dependency]}, f"{dependency} is used by {sorted(users - {OWNERS[dependency]})}"

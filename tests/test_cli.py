@@ -346,7 +346,18 @@ def test_demo_runs_the_quick_start(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     section = README.read_text(encoding="utf-8").split("## Command line")[1].split("\n## ")[0]
-    assert sorted(main.commands) == ["analyze", "check", "delete", "demo", "get", "index", "search", "serve", "stats", "suggest"]
+    assert sorted(main.commands) == [
+        "analyze",
+        "check",
+        "delete",
+        "demo",
+        "get",
+        "index",
+        "search",
+        "serve",
+        "stats",
+        "suggest",
+    ]
     for name, command in main.commands.items():
         result = run(name, "--help")
         assert result.exit_code == 0

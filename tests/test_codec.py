@@ -48,7 +48,9 @@ def test_the_index_holds_what_stock_whoosh_writes_but_pair_positions(indexes: tu
     reader = whoosh_reader(ours)
     assert max(leaf.doc_count_all() for leaf, _ in reader.leaf_readers()) > 20  # merged
     inlined = sum(
-        leaf.term_info(field, term).is_inlined() for leaf, _ in reader.leaf_readers() for field, term in leaf.all_terms()
+        leaf.term_info(field, term).is_inlined()
+        for leaf, _ in reader.leaf_readers()
+        for field, term in leaf.all_terms()
     )
     assert inlined > 10_000  # the sample's one-off pairs and words
     expected = postings(stock)

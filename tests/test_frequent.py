@@ -21,7 +21,13 @@ from vnsearch.engine.snapshot import _frequent_arrays, _table_counts
 
 # Low enough that a segment of the 241-document sample holds a few hundred frequent terms.
 MIN_DOCS = 8
-QUERIES = ("Quận 5 dân vận 2023", "quan 5 dan van 2023", "của người dân", "nguoi dan viet nam", '"người dân" -"Việt Nam"')
+QUERIES = (
+    "Quận 5 dân vận 2023",
+    "quan 5 dan van 2023",
+    "của người dân",
+    "nguoi dan viet nam",
+    '"người dân" -"Việt Nam"',
+)
 
 
 def build(path: Path, min_docs: int) -> Index:

@@ -57,7 +57,12 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     index = Index.create(tmp_path_factory.mktemp("hostile") / "index")
     index.add(
         [
-            {"id": "a1", "title": "Hà Nội mưa lớn", "body": "Nhiều tuyến phố ở Hà Nội ngập sâu.", "category": "Thời sự"},
+            {
+                "id": "a1",
+                "title": "Hà Nội mưa lớn",
+                "body": "Nhiều tuyến phố ở Hà Nội ngập sâu.",
+                "category": "Thời sự",
+            },
             {"id": "a2", "title": "Bóng đá Việt Nam", "body": "Đội tuyển thắng 2-0.", "date": "2023-05-12"},
         ]
     )

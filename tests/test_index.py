@@ -14,8 +14,19 @@ from vnsearch.engine.schema import SCHEMA_VERSION
 from vnsearch.engine.writers import MERGE_FACTOR
 
 ARTICLES = [
-    {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023.", "date": "2024-01-12"},
-    {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh.", "date": "2017-02-06", "category": "Kinh tế"},
+    {
+        "id": "a1",
+        "title": "Hội nghị tổng kết công tác dân vận",
+        "body": "Quận 5 tổng kết công tác dân vận năm 2023.",
+        "date": "2024-01-12",
+    },
+    {
+        "id": "a2",
+        "title": "Giá vàng hôm nay",
+        "body": "Giá vàng trong nước tăng mạnh.",
+        "date": "2017-02-06",
+        "category": "Kinh tế",
+    },
 ]
 
 
@@ -145,7 +156,9 @@ def test_failing_source_still_commits_what_was_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("batch", [1, 200])
-def test_failed_commit_releases_the_lock_and_keeps_the_last_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+def test_failed_commit_releases_the_lock_and_keeps_the_last_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
     index = Index.create(tmp_path / "ix")
     index.add(ARTICLES[:1])
     more = [{"id": f"n{i}", "title": "Giá xăng", "body": "Giá xăng giảm."} for i in range(batch)]
@@ -163,7 +176,10 @@ def _disk_full(*args: object) -> None:
 
 def test_small_commits_merge_among_themselves_and_leave_large_segments_alone(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
-    index.add([{"id": f"lon-{i}", "title": "Giá vàng", "body": f"Giá vàng hôm nay, bản tin {i}."} for i in range(30)], batch_size=30)
+    index.add(
+        [{"id": f"lon-{i}", "title": "Giá vàng", "body": f"Giá vàng hôm nay, bản tin {i}."} for i in range(30)],
+        batch_size=30,
+    )
 
     def segments() -> list[tuple[str, int]]:
         toc = windex.open_dir(str(index.path))._read_toc()
@@ -191,7 +207,9 @@ def test_second_writer_gets_index_locked(tmp_path: Path) -> None:
 
 def test_index_written_in_one_process_is_searched_in_another(tmp_path: Path) -> None:
     Index.create(tmp_path / "ix").add(ARTICLES)
-    code = "import sys; from vnsearch import Index; r = Index.open(sys.argv[1]).search('dan van'); print(r.total, r[0].id)"
+    code = (
+        "import sys; from vnsearch import Index; r = Index.open(sys.argv[1]).search('dan van'); print(r.total, r[0].id)"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ix")], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "a1"]
 
@@ -232,7 +250,10 @@ def test_threads_share_an_index_writes_queue_and_searches_see_commits(tmp_path: 
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)] + [threading.Thread(target=search) for _ in range(3)]
+    threads = (
+        [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        + [threading.Thread(target=search) for _ in range(3)]
+    )
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -43,7 +43,9 @@ def test_nfc_input_needs_no_offset_map() -> None:
     assert normalize("Quận 5") == ("Quận 5", None)
 
 
-@pytest.mark.parametrize(("text", "folded"), [("Quận", "quan"), ("Đảng", "dang"), ("dân vận", "dan van"), ("Mazda3", "mazda3")])
+@pytest.mark.parametrize(
+    ("text", "folded"), [("Quận", "quan"), ("Đảng", "dang"), ("dân vận", "dan van"), ("Mazda3", "mazda3")]
+)
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
 

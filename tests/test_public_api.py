@@ -14,7 +14,10 @@ def test_public_names() -> None:
 
 
 def test_import_does_not_load_pyvi() -> None:
-    code = "import sys, vnsearch; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyvi', 'sklearn', 'sklearn_crfsuite')))"
+    code = (
+        "import sys, vnsearch; print(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('pyvi', 'sklearn', 'sklearn_crfsuite')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -10,7 +10,9 @@ def ids(index: Index, text: str) -> list[str]:
     return [hit.id for hit in index.search(text, limit=20)]
 
 
-@pytest.mark.parametrize("text", ["Quận 5 dân vận 2023", "quan 5 dan van 2023", "QUẬN 5 DÂN VẬN 2023", "dân vận quận 5"])
+@pytest.mark.parametrize(
+    "text", ["Quận 5 dân vận 2023", "quan 5 dan van 2023", "QUẬN 5 DÂN VẬN 2023", "dân vận quận 5"]
+)
 def test_reference_article_ranks_first(sample_index: Index, text: str) -> None:
     assert ids(sample_index, text)[0] == SEED_ID
 
@@ -58,7 +60,10 @@ def test_question_words_do_not_drown_content_words(make_index) -> None:
     index = make_index(
         [
             {"id": "chatter", "body": "Đó là gì? Cái gì thế nào, ai ở đâu, khi nào thì là gì nào."},
-            {"id": "answer", "body": "Hiến pháp của bang Victoria được ban hành năm 1975 sau nhiều tranh luận kéo dài."},
+            {
+                "id": "answer",
+                "body": "Hiến pháp của bang Victoria được ban hành năm 1975 sau nhiều tranh luận kéo dài.",
+            },
         ]
     )
     assert ids(index, "Victoria ban hành hiến pháp khi nào?")[0] == "answer"

@@ -35,7 +35,8 @@ def _seeded_index(path: Path) -> Path:
     """Two articles at `path`, so reads and searches have something to find."""
     Index.create(path).add(
         [
-            {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận", "body": "Quận 5 tổ chức hội nghị dân vận năm 2023.",
+            {"id": "a1", "title": "Hội nghị tổng kết công tác dân vận",
+             "body": "Quận 5 tổ chức hội nghị dân vận năm 2023.",
              "date": "2024-01-12", "category": "Thời sự", "tags": ["dân vận"]},
             {"id": "a2", "title": "Giá vàng hôm nay", "body": "Giá vàng trong nước tăng mạnh.", "date": "2017-02-06"},
         ]

@@ -36,7 +36,10 @@ ARTICLES = [
     {
         "id": "truong",
         "title": "Trường đại học công bố điểm chuẩn",
-        "body": "Nhiều trường đại học công bố điểm chuẩn; trường top đầu tăng nhẹ, trường tốp giữa giữ nguyên, trường tư giảm.",
+        "body": (
+            "Nhiều trường đại học công bố điểm chuẩn; trường top đầu tăng nhẹ, trường tốp giữa giữ nguyên,"
+            " trường tư giảm."
+        ),
     },
     {
         "id": "truong-2",

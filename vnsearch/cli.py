@@ -242,7 +242,9 @@ class Progress:
 @index_option
 @click.option("-n", "--limit", default=10, type=click.IntRange(1, MAX_LIMIT), show_default=True, help="Hits per page.")
 @click.option("--page", default=1, type=click.IntRange(1), show_default=True, help="Which page of hits to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, suggestion, total, hits.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, suggestion, total, hits."
+)
 @click.option("--fields", help="Comma-separated stored fields to show with each hit, e.g. url,category.")
 def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, fields: str | None) -> None:
     """Search the index and print ranked, highlighted hits.

@@ -39,7 +39,9 @@ def render(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def run(path: Path = SAMPLE_INDEX, queries: tuple[str, ...] = DEMO_QUERIES, out: TextIO = sys.stdout, limit: int = 5) -> None:
+def run(
+    path: Path = SAMPLE_INDEX, queries: tuple[str, ...] = DEMO_QUERIES, out: TextIO = sys.stdout, limit: int = 5
+) -> None:
     """Rebuild the sample index at `path` and print the top hits of each query."""
     with Index.create(path, overwrite=True) as index:
         result = index.add(sample_documents())

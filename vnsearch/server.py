@@ -292,7 +292,8 @@ def create_app(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="a partial query")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
     ) -> dict[str, Any]:
-        """Complete the last word of `q` (diacritics optional), from the index's vocabulary as of its last commit or two."""
+        """Complete the last word of `q` (diacritics optional), from the index's vocabulary as of its last
+        commit or two."""
         return {"query": q, "suggestions": await read(lambda: index.suggest(q, limit=limit))}
 
     @app.get("/documents/{doc_id:path}", responses={404: {"model": ErrorOut}})

@@ -476,7 +476,9 @@ class Writer(writing.SegmentWriter):
 
     def __init__(self, ix: windex.FileIndex, **kwargs: Any):
         super().__init__(ix, codec=Codec(), **kwargs)
-        self._recorder = frequent.Recorder(lambda ext: self.newsegment.create_file(self.storage, ext), schema.TEXT_FIELDS)
+        self._recorder = frequent.Recorder(
+            lambda ext: self.newsegment.create_file(self.storage, ext), schema.TEXT_FIELDS
+        )
         self._merging: list[serializer.Source] = []
         self._merged_readers: list[SegmentReader] = []  # closed with the segment
         self._value_sizes = _value_sizes(self.schema)

@@ -77,7 +77,8 @@ def _segment_problems(folder: Folder, segment: Segment, ids: Counter[str]) -> li
                 stored_ids[docnum] = stored["id"]
         if len(stored_ids) != view.live:
             problems.append(
-                f"{name} counts {view.live} live documents of {view.documents} but {len(stored_ids)} read back with an id"
+                f"{name} counts {view.live} live documents of {view.documents}"
+                f" but {len(stored_ids)} read back with an id"
             )
         problems += _id_terms_problems(name, view, deleted, stored_ids)
         if view.table is not None:  # not a segment written by Whoosh's own codec

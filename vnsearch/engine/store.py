@@ -62,7 +62,8 @@ class Store:
             raise VnsearchError(f"{meta_path} is damaged ({error}); rebuild the index") from None
         if version != SCHEMA_VERSION:
             raise VnsearchError(
-                f"{path} was built with schema version {version}; this vnsearch reads version {SCHEMA_VERSION}: rebuild it"
+                f"{path} was built with schema version {version};"
+                f" this vnsearch reads version {SCHEMA_VERSION}: rebuild it"
             )
         return cls(path, Folder.open(path), timeout)
 

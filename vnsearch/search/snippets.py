@@ -83,7 +83,9 @@ def make_snippet(text: str, terms: Mapping[str, frozenset[str]], width: int = WI
     begin = 0 if not found else _word_start(text, max(0, found[best][0] - CONTEXT))
     finish = _word_end(text, min(len(text), begin + width))
     matches = [(s, e) for s, e, _ in found if s >= begin and e <= finish]
-    return _collapse(text[begin:finish], [(s - begin, e - begin) for s, e in _merge(text, matches)], begin > 0, finish < len(text))
+    return _collapse(
+        text[begin:finish], [(s - begin, e - begin) for s, e in _merge(text, matches)], begin > 0, finish < len(text)
+    )
 
 
 def _merge(text: str, matches: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -33,8 +33,9 @@ class Lexicon:
 
     Word keys join syllables with `_` (`dan_van` → [(`dân_vận`, 12), …]). `syllable_keys` and
     `word_keys` list the folded forms in sorted order, for prefix search, with the count of all their
-    forms together alongside (`syllable_totals`, `word_totals`). `word_pairs` counts, per folded pair of adjacent syllables (`dan van`), the written pairs that
-    occur inside words: the evidence the index holds about which accents go together.
+    forms together alongside (`syllable_totals`, `word_totals`). `word_pairs` counts, per folded pair of
+    adjacent syllables (`dan van`), the written pairs that occur inside words: the evidence the index holds
+    about which accents go together.
     """
 
     syllables: dict[str, list[Counted]]
