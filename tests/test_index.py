@@ -277,3 +277,27 @@ def test_search_without_snippets(tmp_path: Path) -> None:
     index.add(ARTICLES)
     hit = index.search("dân vận", snippets=False)[0]
     assert (hit.id, hit.snippet.text, hit.snippet.matches) == ("a1", "", ())
+
+
+def test_a_search_survives_a_commit_deleting_files_while_it_opens_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoosh retries opening a commit whose files another commit just deleted; its own refresh then
+    closed the old readers twice (ReaderClosed: searches answered 500 under writes)."""
+    from whoosh import reading
+
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES[:1])
+    index.add(ARTICLES[1:])
+    assert index.search("dân vận").total == 1  # this thread's snapshot of two segments
+    index.update({"id": "a3", "title": "Dân vận khéo", "body": "Công tác dân vận."})
+    opened = reading.SegmentReader.__init__
+    failures = [OSError(2, "No such file or directory: as if a commit had just deleted it")]
+
+    def flaky(self: reading.SegmentReader, *args: object, **kwargs: object) -> None:
+        if failures:
+            raise failures.pop()
+        opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(reading.SegmentReader, "__init__", flaky)
+    assert index.search("dân vận").total == 2 and not failures

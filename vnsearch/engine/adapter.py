@@ -717,9 +717,10 @@ def _view(leaf: Any) -> SegmentView:
 class Reader:
     """One commit of an index, for one thread (Whoosh's searchers are not shared between threads)."""
 
-    def __init__(self, searcher: Any):
-        self._searcher = searcher
-        reader = searcher.reader()
+    def __init__(self, index: windex.FileIndex):
+        self._index = index
+        self._searcher = index.searcher()
+        reader = self._searcher.reader()
         self.generation: int = reader.generation()
         self.documents: int = reader.doc_count_all()  # document numbers 0..documents-1, deleted ones included
         self.segments: list[tuple[SegmentView, int]] = [
@@ -731,9 +732,12 @@ class Reader:
         return self._searcher.up_to_date()
 
     def refreshed(self) -> Reader:
-        """A reader of the latest commit; this one may not be used any more (Whoosh closes what the
-        new one does not share)."""
-        return Reader(self._searcher.refresh())
+        """A reader of the latest commit; this one is closed. (Not Whoosh's `Searcher.refresh`: when a
+        commit deletes a segment file while it opens the new readers, it retries and closes the old
+        ones a second time, which raises ReaderClosed: searches failed during writes.)"""
+        fresh = Reader(self._index)
+        self.close()
+        return fresh
 
     def close(self) -> None:
         self._searcher.close()
@@ -800,7 +804,7 @@ class Folder:
             raise IndexNotFound(f"{path} has no committed index; create it again") from None
 
     def reader(self) -> Reader:
-        return Reader(self._index.searcher())
+        return Reader(self._index)
 
     def writer(self, timeout: float = 0.0) -> Writer:
         """A writer holding the index's write lock, waiting up to `timeout` seconds for it."""
