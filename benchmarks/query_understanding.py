@@ -140,7 +140,7 @@ def render(header: str, restored: dict[str, dict[str, float]], completion: dict[
         lines.append(f"| {name} | {row['exact']:.1%} | {row['syllables']:.1%} | {row['p50']:.1f} | {row['p95']:.1f} |")
     lines += [
         "",
-        "vnsearch's times are what `Results.suggestion` costs when it is read (searching does not compute it).",
+        "vnsearch's times are what `Index.did_you_mean` (or `search(..., suggest=True)`) adds to a search.",
         f"The question grams it counts (vnsearch/data/question_grams.tsv) {grams}.",
         "",
         f"Autocomplete: {completion['prefixes']:,} prefixes cut inside a word, {COMPLETIONS} proposals each: "
