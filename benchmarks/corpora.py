@@ -33,3 +33,41 @@ def paragraphs(collection: str, prefix: str = "") -> Iterator[dict]:
         for line in lines:
             row = json.loads(line)
             yield {"id": f"{prefix}{row['id']}", "title": row["title"], "body": row["text"]}
+
+
+LISTING_FIELDS = (
+    "title", "address", "district", "ward", "property_type", "price_vnd", "price_per_m2_vnd", "area_m2", "bedrooms",
+    "bathrooms", "floors", "legal", "house_direction", "url", "source",
+)  # fmt: skip
+
+
+def listings(limit: int | None = None) -> Iterator[dict]:
+    """The 19,630 Hà Nội property listings, with their parsed fields (no `raw`) and `nhatot` (a bool:
+    listed on nhatot.com rather than batdongsan.com.vn). Tests and benchmarks only: no licence."""
+    with gzip.open(DATA / "hanoi-realestate-listings" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if limit is not None and n >= limit:
+                return
+            row = json.loads(line)
+            doc = {name: row[name] for name in LISTING_FIELDS if row.get(name) is not None}
+            yield {"id": row["id"], **doc, "nhatot": row["source"] == "nhatot.com"}
+
+
+def products(limit: int | None = None) -> Iterator[dict]:
+    """The 79,224 Tiki products: name, description, price, url, image_count. Tests and benchmarks only."""
+    with gzip.open(DATA / "tiki-products" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if limit is not None and n >= limit:
+                return
+            row = json.loads(line)
+            doc = {name: row[name] for name in ("name", "description", "price", "url", "image_count") if row[name]}
+            yield {"id": str(row["id"]), **doc}
+
+
+def dantri(limit: int | None = None) -> Iterator[dict]:
+    """The 2,653 dated, categorised dantri.com.vn articles (title, body, date, category, url). GPL-3.0."""
+    with gzip.open(DATA / "unc-dantri-news" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if limit is not None and n >= limit:
+                return
+            yield json.loads(line)

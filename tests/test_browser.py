@@ -122,3 +122,44 @@ def test_stored_html_is_shown_as_text(page: Page, tmp_path: Path) -> None:
         expect(hit.locator("p")).to_contain_text('<img src=x onerror="document.title=')
         assert hit.locator("img, b, a").count() == 0  # no markup from the index, and no javascript: link
         assert page.title() == "vnsearch"
+
+
+def test_facets_filter_and_sorting_orders_the_listings(page: Page, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import corpora
+
+    from vnsearch import fields
+
+    if not (corpora.DATA / "hanoi-realestate-listings").exists():
+        pytest.skip("no shared data")
+    homes = Index.create(tmp_path / "homes", fields={
+        "title": fields.Text(weight=2.0), "address": fields.Text(), "district": fields.Keyword(facet=True),
+        "property_type": fields.Keyword(facet=True), "price_vnd": fields.Number(), "url": fields.Stored()})  # fmt: skip
+    kept = ("id", "title", "address", "district", "property_type", "price_vnd", "url")
+    homes.add({k: v for k, v in doc.items() if k in kept} for doc in corpora.listings(1_200))
+    expected = homes.search("chung cư", filter={"district": "Cầu Giấy"}, facets=["district"])
+    with serving(create_app(homes.path)) as base:
+        page.goto(base + "/")
+        page.fill("#q", "chung cư")
+        page.press("#q", "Enter")
+        district = page.locator('#facets section[data-field="district"]')
+        cau_giay = district.locator('button[data-value="Cầu Giấy"]')
+        expect(cau_giay).to_have_attribute("aria-pressed", "false")
+        cau_giay.click()
+        expect(cau_giay).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#status")).to_contain_text(f"{expected.total} kết quả")
+        assert page.locator("#hits li").evaluate_all("items => items.map(li => li.dataset.id)") == [
+            hit.id for hit in expected
+        ]
+        assert 'f=district' in page.url
+        page.select_option("#sort", "-price_vnd")
+        by_price = homes.search("chung cư", filter={"district": "Cầu Giấy"}, sort="-price_vnd")
+        expect(page.locator("#hits li").first).to_have_attribute("data-id", by_price[0].id)
+        assert page.locator("#hits li").evaluate_all("items => items.map(li => li.dataset.id)") == [
+            hit.id for hit in by_price
+        ]
+        district.locator('button[data-value="Cầu Giấy"]').click()  # again: the filter is cleared
+        expect(page.locator("#status")).to_contain_text(f"{homes.search('chung cư').total} kết quả")
+        expect(page.locator('#facets section[data-field="property_type"] button').first).to_be_visible()

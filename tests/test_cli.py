@@ -267,7 +267,7 @@ def test_search_json_schema(sample: tuple[Path, Result]) -> None:
     assert list(found) == ["query", "searched", "suggestion", "total", "hits"]
     assert (found["query"], found["searched"], len(found["hits"])) == ("daan vaanj", "dân vận", 3)
     hit = found["hits"][0]
-    assert list(hit) == ["id", "score", "title", "date", "url", "category", "snippet", "fields"]
+    assert list(hit) == ["id", "score", "title", "date", "url", "category", "snippet", "field", "fields"]
     assert hit["id"] == SEED_ID and isinstance(hit["score"], float)
     text = hit["snippet"]["text"]
     assert {text[start:end].lower() for start, end in hit["snippet"]["matches"]} <= {"dân", "vận", "dân vận"}
@@ -349,8 +349,10 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
     assert sorted(main.commands) == [
         "analyze",
         "check",
+        "create",
         "delete",
         "demo",
+        "fields",
         "get",
         "index",
         "search",
@@ -422,3 +424,72 @@ def _holds(path: Path, count: int) -> bool:
         return len(Index.open(path)) >= count
     except VnsearchError:  # not created or not committed yet
         return False
+
+
+HOMES_FIELDS = {
+    "title": {"type": "text", "weight": 2},
+    "district": {"type": "keyword", "facet": True},
+    "price_vnd": "number",
+    "posted": "date",
+    "url": "stored",
+}
+HOMES = [
+    {"id": "h1", "title": "Bán căn hộ chung cư 2 phòng ngủ", "district": "Cầu Giấy", "price_vnd": 3.2e9,
+     "posted": "2025-06-02"},
+    {"id": "h2", "title": "Chung cư mini gần hồ", "district": "cau giay", "price_vnd": 2.1e9, "posted": "2025-05-20"},
+    {"id": "h3", "title": "Nhà riêng 4 tầng", "district": "Đống Đa", "posted": "2025-06-10"},
+]  # fmt: skip
+
+
+def test_create_with_fields_then_index_filter_sort_and_facet(tmp_path: Path) -> None:
+    fields_file = tmp_path / "homes.json"
+    fields_file.write_text(json.dumps(HOMES_FIELDS), encoding="utf-8")
+    homes = tmp_path / "homes"
+    created = run("create", "--index", homes, "--fields", fields_file)
+    assert created.exit_code == 0, created.output
+    assert created.output.strip() == (
+        f"Created {homes}: title (text), district (keyword), price_vnd (number), posted (date), url (stored)"
+    )
+    assert run("index", jsonl(tmp_path / "h.jsonl", HOMES), "--index", homes).exit_code == 0
+    listed = run("fields", "--index", homes)
+    assert listed.output.splitlines()[:2] == [
+        "title                text     weight=2", "district             keyword  facet=true, multi=false, exact=false"
+    ]
+    assert json.loads(run("fields", "--index", homes, "--json").output)["fields"]["price_vnd"] == {"type": "number"}
+    found = run("search", "chung cu", "--index", homes, "--filter", "price_vnd>=2e9", "--filter", 'district:"Cầu Giấy"',
+                "--sort", "-price_vnd", "--facet", "district", "--json")  # fmt: skip
+    answer = json.loads(found.output)
+    assert [hit["id"] for hit in answer["hits"]] == ["h1", "h2"]
+    assert answer["facets"] == {"district": [["Cầu Giấy", 2]]} and answer["hits"][0]["field"] == "title"
+    browsed = run("search", "", "--index", homes, "--sort", "-posted", "--facet", "district")
+    assert browsed.exit_code == 0 and "3 documents matched" in browsed.output
+    assert browsed.output.index("[h3]") < browsed.output.index("[h1]") < browsed.output.index("[h2]")
+    assert "district: Cầu Giấy (2), Đống Đa (1)" in browsed.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--filter", "quan:5"], "no field 'quan'"),
+        (["--filter", "district>=5"], "district is a keyword field"),
+        (["--filter", "price_vnd>=abc"], "'abc' is not a number"),
+        (["--sort", "title"], "title is a text field"),
+        (["--facet", "price_vnd"], "facets count keyword and bool fields"),
+    ],
+)
+def test_bad_filters_sorts_and_facets_are_one_line_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
+    fields_file = tmp_path / "homes.json"
+    fields_file.write_text(json.dumps(HOMES_FIELDS), encoding="utf-8")
+    homes = tmp_path / "homes"
+    assert run("index", jsonl(tmp_path / "h.jsonl", HOMES), "--index", homes, "--fields", fields_file).exit_code == 0
+    result = run("search", "nhà", "--index", homes, *args)
+    assert result.exit_code == 2 and says in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_bad_fields_file_says_what_is_wrong(tmp_path: Path) -> None:
+    for content, says in (("{", "cannot be read as JSON"), ('{"price": "money"}', "the type must be one of"),
+                          ('{"price": "number"}', "needs at least one text field")):  # fmt: skip
+        (tmp_path / "f.json").write_text(content, encoding="utf-8")
+        result = run("create", "--index", tmp_path / "ix", "--fields", tmp_path / "f.json")
+        assert result.exit_code == 2 and says in result.output
+    assert not (tmp_path / "ix").exists()

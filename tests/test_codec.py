@@ -17,7 +17,7 @@ from vnsearch import Index
 from vnsearch.demo import sample_documents
 from vnsearch.engine.adapter import Positions, VietnameseTokenizer
 from vnsearch.engine.encoding import dumps, whole
-from vnsearch.engine.schema import TEXT_FIELDS
+from vnsearch.engine.schema import ARTICLE
 from vnsearch.language.analysis import PAIR_JOINER, tokens
 
 with warnings.catch_warnings():
@@ -54,7 +54,7 @@ def test_the_index_holds_what_stock_whoosh_writes_but_pair_positions(indexes: tu
     )
     assert inlined > 10_000  # the sample's one-off pairs and words
     expected = postings(stock)
-    pairs = [key for key in expected if key[0] in TEXT_FIELDS and PAIR_JOINER.encode() in key[1]]
+    pairs = [key for key in expected if key[0] in ARTICLE.text_fields and PAIR_JOINER.encode() in key[1]]
     assert len(pairs) > 10_000 and all(expected[key][0][2] for key in pairs)
     for key in pairs:
         expected[key] = [(doc, weight, None) for doc, weight, _ in expected[key]]

@@ -17,6 +17,7 @@ from vnsearch import Index
 from vnsearch.demo import sample_documents
 from vnsearch.engine import frequent
 from vnsearch.engine.adapter import SegmentView
+from vnsearch.engine.schema import ARTICLE
 from vnsearch.engine.snapshot import _frequent_arrays, _table_counts
 
 # Low enough that a segment of the 241-document sample holds a few hundred frequent terms.
@@ -130,7 +131,7 @@ def test_recorded_counts_give_the_lexicon_the_term_tables_give(indexes: tuple[In
     recorded = snapshot.term_counts()
     scanned: dict[str, int] = {}
     for view, _ in snapshot.reader.segments:
-        for term, count in _table_counts(view):
+        for term, count in _table_counts(view, ARTICLE.text_fields):
             scanned[term] = scanned.get(term, 0) + count
     assert recorded == scanned
     assert recorded["dân_vận"] > 0 and recorded["dan"] > recorded["dân"] > 0

@@ -18,7 +18,7 @@ from vnsearch import Index
 from vnsearch.demo import sample_documents
 from vnsearch.engine import adapter, pool
 from vnsearch.engine.postings import BLOCK_LIMIT, PostingsWriter, blocks
-from vnsearch.engine.schema import TEXT_FIELDS
+from vnsearch.engine.schema import ARTICLE
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
@@ -68,7 +68,7 @@ def test_merged_postings_equal_whooshs_merge(merged: tuple[Index, Index]) -> Non
     ours, stock = merged
     expected = postings(stock)
     for key, found in expected.items():  # vnsearch keeps no positions for pairs: nothing reads them
-        if key[0] in TEXT_FIELDS and b" " in key[1]:
+        if key[0] in ARTICLE.text_fields and b" " in key[1]:
             expected[key] = [(doc, weight, None) for doc, weight, _ in found]
     assert postings(ours) == expected
     for query in ("Quận 5 dân vận 2023", "quan 5 dan van", '"dân vận khéo"', "cập nhật"):
@@ -129,5 +129,5 @@ def test_a_pool_spilling_to_disk_writes_the_same_segment(tmp_path: Path, monkeyp
 
 def test_the_schema_needs_nothing_the_writer_leaves_out() -> None:
     """Writer.add_document skips Whoosh's term vectors, spelling fields and boosts."""
-    fields = [field for _, field in adapter.whoosh_schema().items()]
-    assert len(fields) > 5 and not any(field.vector or field.separate_spelling() for field in fields)
+    fields = [field for _, field in adapter.whoosh_schema(ARTICLE).items()]
+    assert len(fields) == 4 and not any(field.vector or field.separate_spelling() for field in fields)

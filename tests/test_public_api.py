@@ -7,7 +7,7 @@ import vnsearch
 def test_public_names() -> None:
     assert vnsearch.__all__ == [
         "AddResult", "DocumentError", "Hit", "Index", "IndexExists", "IndexLocked", "IndexNotFound",
-        "QueryError", "Results", "Snippet", "StorageError", "Token", "VnsearchError", "analyze",
+        "QueryError", "Recency", "Results", "Snippet", "StorageError", "Token", "VnsearchError", "analyze", "fields",
     ]  # fmt: skip
     for name in vnsearch.__all__:
         assert getattr(vnsearch, name).__doc__

@@ -5,7 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch import QueryError
-from vnsearch.search.query import MAX_QUERY_CHARS, date_range, parse
+from vnsearch.engine.schema import ARTICLE
+from vnsearch.search import query
+from vnsearch.search.conditions import date_range
+from vnsearch.search.query import MAX_QUERY_CHARS
+
+
+def parse(text: str) -> query.ParsedQuery:
+    return query.parse(text, ARTICLE)
 
 
 def forms(terms) -> list[str]:

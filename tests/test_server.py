@@ -136,7 +136,7 @@ def test_search_page(reader: TestClient) -> None:
 
 def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader: TestClient) -> None:
     paths = reader.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/health", "/stats", "/search", "/suggest", "/documents", "/documents/{doc_id}"}
+    assert set(paths) == {"/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}"}
     readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
     for path, operations in paths.items():
         for method in operations:
@@ -528,3 +528,61 @@ def test_path_tricks_in_ids_are_only_ids(client: TestClient, index_path: Path, r
     assert sorted(p.name for p in index_path.parent.iterdir()) == outside
     assert Index.open(index_path).check() == []
     assert sorted(Index.open(index_path).ids()) == ["a1", "a2", "a3"]
+
+
+# Declared fields: filters, sorting and facets over HTTP
+
+
+@pytest.fixture
+def homes(tmp_path: Path) -> TestClient:
+    from vnsearch import fields
+
+    index = Index.create(tmp_path / "homes", fields={
+        "title": fields.Text(weight=2.0), "district": fields.Keyword(facet=True), "price_vnd": fields.Number(),
+        "posted": fields.Date(), "verified": fields.Bool()})  # fmt: skip
+    index.add([
+        {"id": "h1", "title": "Bán căn hộ chung cư 2 phòng ngủ", "district": "Cầu Giấy", "price_vnd": 3.2e9,
+         "posted": "2025-06-02", "verified": True},
+        {"id": "h2", "title": "Chung cư mini gần hồ", "district": "cau giay", "price_vnd": 2.1e9,
+         "posted": "2025-05-20"},
+        {"id": "h3", "title": "Nhà riêng 4 tầng", "district": "Đống Đa", "posted": "2025-06-10", "verified": True},
+    ])  # fmt: skip
+    return TestClient(create_app(index.path))
+
+
+def test_fields_describe_the_index(homes: TestClient) -> None:
+    answer = homes.get("/fields").json()
+    assert answer["strict"] is False
+    assert answer["fields"]["district"] == {"type": "keyword", "facet": True, "multi": False, "exact": False}
+    assert answer["fields"]["title"] == {"type": "text", "weight": 2.0}
+
+
+def test_get_and_post_search_filter_sort_and_count_alike(homes: TestClient) -> None:
+    clauses = 'district:"Cầu Giấy" price_vnd>=2e9'
+    got = homes.get("/search", params={"q": "chung cu", "filter": clauses, "sort": "-price_vnd",
+                                       "facets": "district,verified"}).json()  # fmt: skip
+    wanted = {"district": "Cầu Giấy", "price_vnd": {"gte": 2e9}}
+    posted = homes.post("/search", json={"q": "chung cu", "filter": wanted, "sort": ["-price_vnd"],
+                                         "facets": ["district", "verified"]}).json()  # fmt: skip
+    for answer in (got, posted):
+        assert [hit["id"] for hit in answer["hits"]] == ["h1", "h2"] and answer["total"] == 2
+        assert answer["facets"] == {"district": [["Cầu Giấy", 2]], "verified": [[True, 1]]}
+        assert answer["hits"][0]["field"] == "title"
+    browse = homes.post("/search", json={"filter": {"verified": True}, "sort": "-posted"}).json()
+    assert [hit["id"] for hit in browse["hits"]] == ["h3", "h1"]
+    recent = homes.post("/search", json={"q": "nhà chung cư", "recency": {"field": "posted", "half_life": 3}}).json()
+    assert recent["total"] == 3
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        {"filter": {"quan": "Cầu Giấy"}}, {"filter": 'price_vnd>=abc'}, {"filter": {"district": {"gte": 1}}},
+        {"sort": "title"}, {"facets": ["price_vnd"]}, {"recency": {"field": "district"}}, {"filter": '"unbalanced'},
+    ],
+)  # fmt: skip
+def test_bad_searches_are_400_with_the_reason(homes: TestClient, wanted: dict) -> None:
+    answer = homes.post("/search", json={"q": "nhà", **wanted})
+    assert answer.status_code == 400 and answer.json()["detail"]
+    if "filter" in wanted and isinstance(wanted["filter"], str):
+        assert homes.get("/search", params={"q": "nhà", "filter": wanted["filter"]}).status_code == 400

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from vnsearch import Index, QueryError
-from vnsearch.search.query import parse
+from vnsearch.engine.schema import ARTICLE
+from vnsearch.search import query
+
+
+def parse(text: str) -> query.ParsedQuery:
+    return query.parse(text, ARTICLE)
 
 ARTICLES = [
     {

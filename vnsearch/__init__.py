@@ -25,6 +25,7 @@ from vnsearch.errors import (
 if TYPE_CHECKING:
     from vnsearch.index import Index
     from vnsearch.language.analysis import Token, analyze
+    from vnsearch.search.conditions import Recency
     from vnsearch.search.results import AddResult, Hit, Results
     from vnsearch.search.snippets import Snippet
 
@@ -36,6 +37,7 @@ _LAZY = {
     "AddResult": "vnsearch.search.results",
     "Hit": "vnsearch.search.results",
     "Index": "vnsearch.index",
+    "Recency": "vnsearch.search.conditions",
     "Results": "vnsearch.search.results",
     "Snippet": "vnsearch.search.snippets",
     "Token": "vnsearch.language.analysis",
@@ -44,6 +46,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "fields":  # the module itself: `from vnsearch import fields`
+        value: Any = importlib.import_module("vnsearch.fields")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'vnsearch' has no attribute {name!r}")
@@ -53,7 +59,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"fields"})
 
 
 __all__ = [
@@ -65,10 +71,12 @@ __all__ = [
     "IndexLocked",
     "IndexNotFound",
     "QueryError",
+    "Recency",
     "Results",
     "Snippet",
     "StorageError",
     "Token",
     "VnsearchError",
     "analyze",
+    "fields",
 ]

@@ -17,10 +17,11 @@ import click
 
 from vnsearch import analyze as analyze_text
 from vnsearch import demo as vdemo
+from vnsearch import fields as declared_fields
 from vnsearch import loaders
-from vnsearch.demo import format_hit
+from vnsearch.demo import format_hit, render
 from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
-from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_LIMIT, MAX_SUGGESTIONS, Index
+from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_FACET_LIMIT, MAX_LIMIT, MAX_SUGGESTIONS, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
 EXIT_INTERRUPTED = 130  # what shells report for Ctrl-C
@@ -59,8 +60,9 @@ def library_errors(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def opened(path: Path, create: bool = False) -> Iterator[Index]:
-    """The index at `path` (made first if missing and `create`), closed afterwards; errors as Failures."""
+def opened(path: Path, create: bool = False, fields_file: Path | None = None) -> Iterator[Index]:
+    """The index at `path` (made first if missing and `create`, with the fields `fields_file` declares),
+    closed afterwards; errors as Failures."""
     with library_errors(path):
         try:
             index = Index.open(path)
@@ -68,9 +70,43 @@ def opened(path: Path, create: bool = False) -> Iterator[Index]:
             if not create:
                 raise
             click.echo(f"Creating a new index at {path}", err=True)
-            index = Index.create(path)
+            declared, strict = read_fields(fields_file)
+            index = Index.create(path, fields=declared, strict=strict)
+        else:
+            if fields_file is not None and read_fields(fields_file) != (index.fields, index.strict):
+                others = describe(index.fields)
+                raise Failure(f"{path} exists with other fields ({others}); --fields is for a new index")
         with index:
             yield index
+
+
+fields_file_option = click.option(
+    "--fields",
+    "fields_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file declaring a new index\'s fields: {"title": {"type": "text", "weight": 2}, "price": "number", …}.',
+)
+
+
+def read_fields(path: Path | None) -> tuple[dict | None, bool]:
+    """(fields, strict) from a fields file; (None, False) without one (the article fields)."""
+    if path is None:
+        return None, False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise Failure(f"{path}: cannot be read as JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise Failure(f"{path}: expected a JSON object of field names, got {type(data).__name__}")
+    try:
+        return declared_fields.from_json(data)
+    except VnsearchError as error:
+        raise Failure(f"{path}: {error}") from None
+
+
+def describe(found: dict) -> str:
+    """`title (text), price (number), …`."""
+    return ", ".join(f"{name} ({spec['type']})" for name, spec in declared_fields.to_json(found)["fields"].items())
 
 
 @click.group(name="vnsearch", context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,15 +123,19 @@ def main() -> None:
 )
 @click.option("--id-field", default="id", show_default=True, help="The JSONL field or CSV column holding each id.")
 @click.option("--batch", default=DEFAULT_BATCH, type=click.IntRange(1), show_default=True, help="Commit every N docs.")
-def index_command(paths: tuple[str, ...], index_path: Path, fmt: str | None, id_field: str, batch: int) -> None:
+@fields_file_option
+def index_command(
+    paths: tuple[str, ...], index_path: Path, fmt: str | None, id_field: str, batch: int, fields_file: Path | None
+) -> None:
     """Add or replace documents from JSONL, CSV or .txt files.
 
     PATHS are JSONL or CSV files (with a header row), folders of .txt files (first line the title, the
-    rest the body, the file name the id) or - for JSONL on stdin. The index is created if missing. Bad
-    records are reported by file and line and skipped (exit code 1); Ctrl-C commits what was read.
+    rest the body, the file name the id) or - for JSONL on stdin. The index is created if missing (with
+    the fields --fields declares, else the article fields). Bad records are reported by file and line
+    and skipped (exit code 1); Ctrl-C commits what was read.
     """
     ingest = Ingest([(path, input_format(path, fmt)) for path in paths], id_field)
-    with opened(index_path, create=True) as index:
+    with opened(index_path, create=True, fields_file=fields_file) as index:
         try:
             with ingest.progress, notice_on_interrupt():
                 result = index.add(ingest.documents(), batch_size=batch, on_error=ingest.rejected)
@@ -114,6 +154,41 @@ def index_command(paths: tuple[str, ...], index_path: Path, fmt: str | None, id_
         click.echo(f"Indexed into {index_path}: {added}, {replaced}, {ingest.skipped:,} skipped")
     if ingest.skipped:
         sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@index_option
+@fields_file_option
+@click.option("--strict", is_flag=True, help="Refuse documents holding fields not declared.")
+@click.option("--overwrite", is_flag=True, help="Replace an index already there.")
+def create(index_path: Path, fields_file: Path | None, strict: bool, overwrite: bool) -> None:
+    """Create an empty index of declared fields.
+
+    --fields FILE declares them (without it, the article fields). The file maps field names to types
+    (text, keyword, number, date, bool, stored) and options:
+    {"title": {"type": "text", "weight": 2}, "district": {"type": "keyword", "facet": true}, "price": "number"}.
+    """
+    declared, strict_in_file = read_fields(fields_file)
+    with library_errors(index_path):
+        index = Index.create(index_path, overwrite=overwrite, fields=declared, strict=strict or strict_in_file)
+    click.echo(f"Created {index_path}: {describe(index.fields)}")
+
+
+@main.command("fields")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help='Print the fields as JSON (what `create --fields` reads).')
+def fields_command(index_path: Path, as_json: bool) -> None:
+    """Show the index's fields: name, type and options."""
+    with opened(index_path) as index:
+        found = declared_fields.to_json(index.fields, index.strict)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for name, spec in found["fields"].items():
+        options = ", ".join(f"{key}={json.dumps(value)}" for key, value in spec.items() if key != "type")
+        click.echo(f"{name:<20} {spec['type']:<8} {options}".rstrip())
+    if found["strict"]:
+        click.echo("(strict: documents may hold no other fields)")
 
 
 def n_documents(count: int) -> str:
@@ -246,15 +321,30 @@ class Progress:
     "--json", "as_json", is_flag=True, help="Print one JSON object: query, searched, suggestion, total, hits."
 )
 @click.option("--fields", help="Comma-separated stored fields to show with each hit, e.g. url,category.")
-def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, fields: str | None) -> None:
+@click.option(
+    "--filter", "filters", multiple=True, help="Conditions every hit meets, e.g. 'price>=2e9 district:\"Cầu Giấy\"'."
+)
+@click.option("--sort", "sort", multiple=True, help="Sort by a field (-field: descending); again for more keys.")
+@click.option("--facet", "facets", multiple=True, help="Count the values of a keyword or bool field among the matches.")
+@click.option(
+    "--facet-limit", default=10, type=click.IntRange(1, MAX_FACET_LIMIT), show_default=True, help="Values per facet."
+)
+def search(
+    query: str, index_path: Path, limit: int, page: int, as_json: bool, fields: str | None,
+    filters: tuple[str, ...], sort: tuple[str, ...], facets: tuple[str, ...], facet_limit: int,
+) -> None:  # fmt: skip
     """Search the index and print ranked, highlighted hits.
 
-    QUERY uses the query language in the README: plain words, "phrases", -exclusions, field:value.
+    QUERY uses the query language in the README: plain words, "phrases", -exclusions, field:value; an
+    empty QUERY ("") with --filter browses the documents that meet it.
     """
     wanted = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
     offset = (page - 1) * limit
     with opened(index_path) as index:
-        results = index.search(query, limit=limit, offset=offset, suggest=True)
+        results = index.search(
+            query, limit=limit, offset=offset, filter=" ".join(filters) if filters else None,
+            sort=list(sort) or None, facets=facets, facet_limit=facet_limit, suggest=True,
+        )  # fmt: skip
     if as_json:
         found = results.to_dict()
         if wanted is not None:
@@ -274,6 +364,9 @@ def search(query: str, index_path: Path, limit: int, page: int, as_json: bool, f
     for rank, hit in enumerate(results, offset + 1):
         click.echo()
         click.echo(format_hit(rank, hit, marks=(MATCH_BEFORE, MATCH_AFTER), title=bold, fields=wanted or []))
+    for name, counts in results.facets.items():
+        click.echo()
+        click.echo(f"{name}: " + ", ".join(f"{render(value)} ({count:,})" for value, count in counts))
 
 
 def bold(text: str) -> str:

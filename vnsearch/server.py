@@ -30,12 +30,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from vnsearch import fields as declared_fields
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
-from vnsearch.index import DEFAULT_PATH, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, document_id
+from vnsearch.index import DEFAULT_PATH, MAX_FACET_LIMIT, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, Recency, document_id
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
 MAX_QUERY_CHARS = 500  # the library allows 1,000; this leaves room for the filter clauses
+MAX_POST_QUERY_CHARS = 1_000  # the library's limit
+MAX_FILTER_CHARS = 1_000
+MAX_FACETS = 20
 MAX_CATEGORY_CHARS = 100
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000  # Whoosh collects offset + limit hits, so deep pages cost time
@@ -107,7 +111,48 @@ class HitOut(BaseModel):
     url: str | None
     category: str | None
     snippet: SnippetOut
+    field: str | None = Field(None, description="the text field the snippet comes from")
     fields: dict[str, Any]
+
+
+class RecencyIn(BaseModel):
+    """Newer documents rank higher: a score is multiplied by 1 + 2^(-age / half_life), age in days from
+    the newest date of `field` in the index."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: StrictStr
+    half_life: float = Field(30.0, gt=0, allow_inf_nan=False, description="days")
+
+
+class SearchIn(BaseModel):
+    """A search as JSON: what GET /search takes, with `filter` a mapping or clauses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("", max_length=MAX_POST_QUERY_CHARS, description="in the query language (README)")
+    filter: dict[str, Any] | StrictStr | None = Field(
+        None, description='{"district": "Cầu Giấy", "price": {"gte": 2e9}} or \'district:"Cầu Giấy" price>=2e9\''
+    )
+    sort: StrictStr | list[StrictStr] | None = Field(None, description='"-price" or ["-posted", "price"]')
+    facets: list[StrictStr] = Field([], max_length=MAX_FACETS)
+    facet_limit: int = Field(10, ge=1, le=MAX_FACET_LIMIT)
+    recency: RecencyIn | None = None
+    limit: int = Field(10, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        _check_storable(value, "search")
+        return value
+
+
+class FieldsOut(BaseModel):
+    """The index's declared fields: name → {"type": text|keyword|number|date|bool|stored, options}."""
+
+    fields: dict[str, dict[str, Any]]
+    strict: bool
 
 
 class SearchOut(BaseModel):
@@ -122,6 +167,7 @@ class SearchOut(BaseModel):
     offset: int
     took_ms: float
     hits: list[HitOut]
+    facets: dict[str, list[tuple[Any, int]]] = Field({}, description="per field asked for: [value, count], most first")
 
 
 class SuggestOut(BaseModel):
@@ -257,6 +303,21 @@ def create_app(
         """Documents, size on disk, last commit and schema version."""
         return await read(index.stats)
 
+    async def run_search(text: str, found: SearchIn) -> dict[str, Any]:
+        started = time.perf_counter()
+        recency = None if found.recency is None else Recency(found.recency.field, found.recency.half_life)
+
+        def page() -> dict[str, Any]:
+            results = index.search(
+                text, limit=found.limit, offset=found.offset, filter=found.filter, sort=found.sort,
+                facets=found.facets, facet_limit=found.facet_limit, recency=recency, suggest=True,
+            )  # fmt: skip
+            return {**results.to_dict(), "rewritten": results.rewritten}
+
+        answer = await read(page)
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return {**answer, "limit": found.limit, "offset": found.offset, "took_ms": took_ms}
+
     @app.get("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
     async def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="in the query language (README)")] = "",
@@ -265,27 +326,35 @@ def create_app(
         category: Annotated[str | None, Query(max_length=MAX_CATEGORY_CHARS, pattern='^[^"]*$')] = None,
         date_from: IsoDate | None = None,
         date_to: IsoDate | None = None,
+        filter: Annotated[  # noqa: A002 - the parameter's name in the API
+            str | None, Query(max_length=MAX_FILTER_CHARS, description='clauses, e.g. district:"Cầu Giấy" price>=2e9')
+        ] = None,
+        sort: Annotated[str | None, Query(max_length=200, description="fields, comma-separated: -price,posted")] = None,
+        facets: Annotated[str | None, Query(max_length=400, description="fields, comma-separated")] = None,
+        facet_limit: Annotated[int, Query(ge=1, le=MAX_FACET_LIMIT)] = 10,
     ) -> dict[str, Any]:
-        """Rank documents for `q`, optionally within a category and a date range (inclusive)."""
+        """Rank documents for `q`, optionally within a category and a date range (inclusive), meeting
+        `filter`, in `sort` order, with `facets` counted over all the matches."""
         # Filters go first: a stray quote at the end of q stays the last one, read as plain text.
         clauses = [f'category:"{category}"'] if category else []
         if date_from or date_to:
             clauses.append(f"date:{date_from or ''}..{date_to or ''}")
         text = " ".join([*clauses, q]) if q else " ".join(clauses)
-        started = time.perf_counter()
+        wanted = SearchIn.model_construct(  # the parameters are checked already
+            filter=filter, sort=_names(sort) or None, facets=_names(facets)[:MAX_FACETS], facet_limit=facet_limit,
+            recency=None, limit=limit, offset=offset,
+        )  # fmt: skip
+        return await run_search(text, wanted)
 
-        def page() -> dict[str, Any]:
-            results = index.search(text, limit=limit, offset=offset, suggest=True)
-            return {**results.to_dict(), "rewritten": results.rewritten}
+    @app.post("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    async def search_json(wanted: SearchIn) -> dict[str, Any]:
+        """The same search, its parameters as JSON (`filter` may be a mapping)."""
+        return await run_search(wanted.q, wanted)
 
-        found = await read(page)
-        took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return {
-            **found,
-            "limit": limit,
-            "offset": offset,
-            "took_ms": took_ms,
-        }
+    @app.get("/fields", response_model=FieldsOut)
+    def fields() -> dict[str, Any]:
+        """The index's declared fields, as `vnsearch create --fields` reads them."""
+        return declared_fields.to_json(index.fields, index.strict)
 
     @app.get("/suggest", response_model=SuggestOut, responses={400: {"model": ErrorOut}})
     async def suggest(
@@ -337,6 +406,11 @@ def create_app(
             raise HTTPException(404, f"no document with id {doc_id!r}")
 
     return app
+
+
+def _names(listed: str | None) -> list[str]:
+    """The names of a comma-separated list."""
+    return [name.strip() for name in (listed or "").split(",") if name.strip()]
 
 
 async def _in(pool: Executor, action: Callable[[], T]) -> T:

@@ -21,7 +21,7 @@ import io
 import pickle
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +50,15 @@ with warnings.catch_warnings():
     from whoosh.matching import ListMatcher
     from whoosh.reading import SegmentReader, TermNotFound
 
-from vnsearch.engine import filters, frequent, moved, schema, serializer, stored_fields
+from vnsearch.engine import filters, frequent, moved, serializer, stored_fields
+from vnsearch.engine.documents import Record
 from vnsearch.engine.encoding import count_positions, decode_positions, encode_positions
 from vnsearch.engine.pool import Items, Pool
 from vnsearch.engine.postings import BLOCK_LIMIT, COMPRESSION, PostingsWriter, arrays
+from vnsearch.engine.schema import STORED_EXTRA, Schema
 from vnsearch.engine.terms import TermInfo, TermTable, TermTableWriter, decode
+from vnsearch.engine.values import EXT as VALUES_EXT
+from vnsearch.engine.values import SegmentValues, ValuesWriter
 from vnsearch.errors import IndexLocked, IndexNotFound
 from vnsearch.language.analysis import PAIR_JOINER, positions, tokens
 
@@ -403,23 +407,16 @@ class _PerDocReader(W3PerDocReader):
 # --- The schema ---
 
 
-def whoosh_schema() -> fields.Schema:
-    """The Whoosh schema of the article fields (`engine.schema`). Text fields keep positions (for
-    phrases) but not character offsets: snippets are computed from the stored original."""
+def whoosh_schema(schema: Schema) -> fields.Schema:
+    """The Whoosh schema of an index: the id, each text field (positions for phrases, no character
+    offsets: snippets are computed from the stored original) and the stored rest. Number, date, bool
+    and keyword fields are vnsearch's arrays (`engine.values`), not Whoosh fields."""
     analyzer = VietnameseTokenizer()
     text = {}
-    for name in schema.TEXT_FIELDS:
+    for name in schema.text_fields:
         text[name] = fields.TEXT(analyzer=analyzer, stored=True, phrase=True)
         text[name].format = Positions()
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        **text,
-        date=fields.DATETIME(),
-        url=fields.ID(),
-        category=fields.ID(),
-        tags=fields.KEYWORD(commas=True, lowercase=False),
-        extra=fields.STORED(),
-    )
+    return fields.Schema(id=fields.ID(stored=True, unique=True), **text, **{STORED_EXTRA: fields.STORED()})
 
 
 def _value_sizes(whoosh: fields.Schema) -> dict[str, int | None]:
@@ -474,15 +471,22 @@ class Writer(writing.SegmentWriter):
     to a `Pool` in one call, and at commit the pool's terms and those of the segments merged are
     written a term at a time (`serializer`), through `frequent.Recorder`."""
 
-    def __init__(self, ix: windex.FileIndex, **kwargs: Any):
+    def __init__(self, ix: windex.FileIndex, schema: Schema, **kwargs: Any):
         super().__init__(ix, codec=Codec(), **kwargs)
-        self._recorder = frequent.Recorder(
-            lambda ext: self.newsegment.create_file(self.storage, ext), schema.TEXT_FIELDS
-        )
+        self._recorder = frequent.Recorder(self._create_file, schema.text_fields)
+        self._values = ValuesWriter(schema)
         self._merging: list[serializer.Source] = []
         self._merged_readers: list[SegmentReader] = []  # closed with the segment
         self._value_sizes = _value_sizes(self.schema)
         self.pool = Pool()
+
+    def _create_file(self, ext: str) -> Any:
+        return self.newsegment.create_file(self.storage, ext)
+
+    def add(self, record: Record) -> None:
+        """Add a validated document: its fields to Whoosh's writer and the pool, its values aside."""
+        self._values.add(self.docnum, record.values)
+        self.add_document(**record.fields)
 
     @property
     def lock_fd(self) -> int | None:
@@ -517,6 +521,8 @@ class Writer(writing.SegmentWriter):
         fieldnames = set(self.schema.names()) | {name for name in reader.indexed_field_names() if name in self.schema}
         basedoc = self.docnum
         docmap = self.write_per_doc(fieldnames, reader)
+        renumbered = docmap if docmap is not None else {old: basedoc + old for old in range(reader.doc_count_all())}
+        self._values.merge(_view(reader).values(), renumbered)
         terms = reader._terms
         self._merging.append(serializer.Source(terms.table, terms.postings, basedoc, docmap, self._value_sizes))
         self._merged_readers.append(reader)
@@ -551,6 +557,8 @@ class Writer(writing.SegmentWriter):
         serializer.write(found, terms.table, terms.postings, lengths, self._value_sizes, self.codec._inlinelimit)
         terms.close()
         self._recorder.close()
+        if self._values:
+            self._values.write(self._create_file(VALUES_EXT), len(documents))
         perdoc.close()
 
     def _close_segment(self) -> None:
@@ -595,20 +603,20 @@ class Writer(writing.SegmentWriter):
             self.is_closed = True
 
 
-def write_segment(folder: str | Path, docs: Sequence[Mapping[str, Any]]) -> Segment:
-    """In an indexing worker: write `docs` as a new segment of the index in `folder`, uncommitted
+def write_segment(folder: str | Path, schema: Schema, records: Sequence[Record]) -> Segment:
+    """In an indexing worker: write `records` as a new segment of the index in `folder`, uncommitted
     (the writer holding the lock commits it; the worker shares its temporary folder, which the
     writer removes)."""
-    writer = Writer(_file_index(folder), _lk=False)
-    for doc in docs:
-        writer.add_document(**doc)
+    writer = Writer(_file_index(folder, schema), schema, _lk=False)
+    for record in records:
+        writer.add(record)
     return writer.finish_segment()
 
 
-def merge_into(folder: str | Path, into: str | Path, segments: Sequence[Segment]) -> Segment:
+def merge_into(folder: str | Path, into: str | Path, schema: Schema, segments: Sequence[Segment]) -> Segment:
     """In a merging process: merge `segments` of the index in `folder` into a new segment written in
     the folder `into` (an empty index of its own), uncommitted."""
-    writer = Writer(windex.FileIndex.create(FileStorage(str(into)), whoosh_schema()), _lk=False)
+    writer = Writer(windex.FileIndex.create(FileStorage(str(into)), whoosh_schema(schema)), schema, _lk=False)
     storage = FileStorage(str(folder))
     for segment in segments:
         writer.add_reader(SegmentReader(storage, writer.schema, segment._segment))
@@ -634,6 +642,15 @@ class SegmentView:
 
     def deleted(self) -> frozenset[int]:
         return frozenset(self._reader.segment().deleted_docs())
+
+    def values(self) -> SegmentValues | None:
+        """The segment's number, date, bool and keyword values (None: it has no values file)."""
+
+        def read() -> SegmentValues | None:
+            data = self.file(VALUES_EXT)
+            return None if data is None else SegmentValues.read(data)
+
+        return self.memo("values", read)
 
     def memo(self, key: str, make: Callable[[], Any]) -> Any:
         """`make()`, computed once for this view (which lives as long as its commit is read)."""
@@ -752,54 +769,40 @@ class Reader:
         """The id of every live document."""
         return (stored["id"] for _, stored in self._searcher.reader().iter_docs())
 
-    def matching(self, condition: filters.Filter) -> Iterator[int]:
-        """The numbers of the documents (deleted ones left out) that `condition` holds for."""
-        return self._searcher.docs_for_query(_query(condition))
-
-
-def _query(condition: filters.Filter) -> wq.Query:
-    """The Whoosh query that evaluates a filter."""
-    match condition:
-        case filters.Term(field, text):
-            return wq.Term(field, text)
-        case filters.Phrase(field, words):
-            return wq.Phrase(field, list(words))
-        case filters.DateRange(field, start, end):
-            return wq.DateRange(field, start, end)
-        case filters.Not(inner):
-            return wq.Not(_query(inner))
-        case filters.AllOf(parts):
-            return wq.And([_query(part) for part in parts])
-        case filters.AnyOf(parts):
-            return wq.Or([_query(part) for part in parts])
-    raise TypeError(f"not a filter: {condition!r}")
+    def matching(self, condition: filters.Term | filters.Phrase) -> Iterator[int]:
+        """The numbers of the documents (deleted ones left out) whose text holds a term or phrase."""
+        if isinstance(condition, filters.Term):
+            return self._searcher.docs_for_query(wq.Term(condition.field, condition.text))
+        return self._searcher.docs_for_query(wq.Phrase(condition.field, list(condition.words)))
 
 
 # --- The folder ---
 
 
-def _file_index(folder: str | Path) -> windex.FileIndex:
-    """The Whoosh index in `folder`, read with vnsearch's schema (never unpickled from the folder)."""
-    return windex.FileIndex(FileStorage(str(folder)), whoosh_schema())
+def _file_index(folder: str | Path, schema: Schema) -> windex.FileIndex:
+    """The Whoosh index in `folder`, read with the Whoosh schema made from `schema` (never unpickled
+    from the folder)."""
+    return windex.FileIndex(FileStorage(str(folder)), whoosh_schema(schema))
 
 
 class Folder:
     """An index folder as Whoosh keeps it: a table of contents per commit (`_MAIN_<n>.toc`) naming
     the segments (`MAIN_<id>.seg`), and the write lock (`MAIN_WRITELOCK`)."""
 
-    def __init__(self, path: Path, index: windex.FileIndex):
+    def __init__(self, path: Path, index: windex.FileIndex, schema: Schema):
         self.path = path
+        self.schema = schema
         self._index = index
 
     @classmethod
-    def create(cls, path: Path) -> Folder:
+    def create(cls, path: Path, schema: Schema) -> Folder:
         """An empty index in the existing, empty folder `path`."""
-        return cls(path, windex.FileIndex.create(FileStorage(str(path)), whoosh_schema()))
+        return cls(path, windex.FileIndex.create(FileStorage(str(path)), whoosh_schema(schema)), schema)
 
     @classmethod
-    def open(cls, path: Path) -> Folder:
+    def open(cls, path: Path, schema: Schema) -> Folder:
         try:
-            return cls(path, _file_index(path))
+            return cls(path, _file_index(path, schema), schema)
         except windex.EmptyIndexError:
             raise IndexNotFound(f"{path} has no committed index; create it again") from None
 
@@ -809,7 +812,7 @@ class Folder:
     def writer(self, timeout: float = 0.0) -> Writer:
         """A writer holding the index's write lock, waiting up to `timeout` seconds for it."""
         try:
-            return Writer(self._index, timeout=timeout)
+            return Writer(self._index, self.schema, timeout=timeout)
         except windex.LockError:
             waited = f" (waited {timeout:g} s)" if timeout else ""
             raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it{waited}") from None
@@ -823,3 +826,4 @@ class Folder:
         storage = self._index.storage
         generation = self._index.latest_generation()
         return SegmentView(SegmentReader(storage, self._index.schema, segment._segment, generation=generation))
+

@@ -1,14 +1,17 @@
-"""Conditions on documents that the engine evaluates: the required and excluded parts of a query plan."""
+"""Conditions on documents that the engine evaluates: the required and excluded parts of a query plan.
+
+`Term` and `Phrase` look at the analysed text (Whoosh's matchers evaluate them); `Range` and `OneOf`
+at the values of number, date, bool and keyword fields (numpy on `engine.values` arrays). A document
+without a value in a field meets no `Range` or `OneOf` on it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Term:
-    """Documents whose `field` holds the indexed term `text`."""
+    """Documents whose text `field` (or `id`) holds the indexed term `text`."""
 
     field: str
     text: str
@@ -16,24 +19,35 @@ class Term:
 
 @dataclass(frozen=True)
 class Phrase:
-    """Documents whose `field` holds the indexed terms `words` at consecutive positions."""
+    """Documents whose text `field` holds the indexed terms `words` at consecutive positions."""
 
     field: str
     words: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class DateRange:
-    """Documents whose date `field` lies within [start, end]; either end may be open (None)."""
+class Range:
+    """Documents whose number, date (seconds since 1970) or bool (0/1) `field` lies between `low` and
+    `high`; an end that is None is open, and each is included unless said otherwise."""
 
     field: str
-    start: dt.datetime | None
-    end: dt.datetime | None
+    low: float | None = None
+    high: float | None = None
+    include_low: bool = True
+    include_high: bool = True
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Documents with one of these keys (as `documents` makes them) in the keyword `field`."""
+
+    field: str
+    keys: frozenset[str]
 
 
 @dataclass(frozen=True)
 class Not:
-    """Documents `filter` does not hold for."""
+    """Live documents `filter` does not hold for (those without a value in its field included)."""
 
     filter: Filter
 
@@ -52,4 +66,4 @@ class AnyOf:
     filters: tuple[Filter, ...]
 
 
-Filter = Term | Phrase | DateRange | Not | AllOf | AnyOf
+Filter = Term | Phrase | Range | OneOf | Not | AllOf | AnyOf

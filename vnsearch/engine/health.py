@@ -4,16 +4,14 @@ that a killed writer leaves a readable index behind."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
-from vnsearch.engine import frequent
+from vnsearch.engine import frequent, meta
 from vnsearch.engine.adapter import Folder, Segment, SegmentView
-from vnsearch.engine.schema import SCHEMA_VERSION
-from vnsearch.errors import IndexNotFound
-
-META_FILE = "vnsearch.json"
+from vnsearch.engine.values import EXT as VALUES_EXT
+from vnsearch.engine.values import SegmentValues
+from vnsearch.errors import IndexNotFound, VnsearchError
 
 
 def check(path: str | Path) -> list[str]:
@@ -27,9 +25,15 @@ def check(path: str | Path) -> list[str]:
     writer, removed by the next commit) are not problems.
     """
     path = Path(path)
-    problems = _meta_problems(path / META_FILE)
     try:
-        folder = Folder.open(path)
+        schema = meta.read(path)
+    except IndexNotFound:
+        return [f"{path / meta.META_FILE} is missing: this folder was not made by vnsearch, or the file was deleted"]
+    except VnsearchError as error:
+        return [str(error)]
+    problems: list[str] = []
+    try:
+        folder = Folder.open(path, schema)
         segments = folder.segments()
     except IndexNotFound:
         return [*problems, f"{path} has no table of contents (_MAIN_*.toc): nothing was ever committed"]
@@ -40,18 +44,6 @@ def check(path: str | Path) -> list[str]:
         problems += _segment_problems(folder, segment, ids)
     problems += [f"id {doc_id!r} is stored by {n} live documents" for doc_id, n in ids.items() if n > 1]
     return problems
-
-
-def _meta_problems(meta: Path) -> list[str]:
-    try:
-        version = json.loads(meta.read_text(encoding="utf-8"))["schema_version"]
-    except FileNotFoundError:
-        return [f"{meta} is missing: this folder was not made by vnsearch, or the file was deleted"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        return [f"{meta} cannot be read: {_words(error)}"]
-    if version != SCHEMA_VERSION:
-        return [f"{meta} says schema version {version}; this vnsearch reads version {SCHEMA_VERSION}"]
-    return []
 
 
 def _segment_problems(folder: Folder, segment: Segment, ids: Counter[str]) -> list[str]:
@@ -84,6 +76,7 @@ def _segment_problems(folder: Folder, segment: Segment, ids: Counter[str]) -> li
         if view.table is not None:  # not a segment written by Whoosh's own codec
             problems += [f"{name}: {problem}" for problem in view.table.problems()]
             problems += [f"{name}: {problem}" for problem in _frequent_problems(view)]
+            problems += [f"{name}: {problem}" for problem in _values_problems(view)]
         ids.update(stored_ids.values())
     except Exception as error:
         problems.append(f"{name} cannot be read: {_words(error)}")
@@ -116,6 +109,25 @@ def _frequent_problems(view: SegmentView) -> list[str]:
     except Exception as error:
         return [f"its frequent terms' files cannot be opened: {_words(error)}"]
     return frequent.problems(arrays, counts, doc_frequency, view.documents)
+
+
+def _values_problems(view: SegmentView) -> list[str]:
+    """The values file must read, with an array of the segment's length for every number field and
+    keyword ordinals within their spellings."""
+    try:
+        data = view.file(VALUES_EXT)
+        values = None if data is None else SegmentValues.read(data)
+    except Exception as error:
+        return [f"its values ({VALUES_EXT}) cannot be read: {_words(error)}"]
+    if values is None:
+        return []
+    found = [f"the values of {name} hold {len(column)} documents of {view.documents}"
+             for name, column in values.numbers.items() if len(column) != view.documents]  # fmt: skip
+    for name, column in values.keywords.items():
+        inside = len(column.ordinals) == 0 or 0 <= column.ordinals.min() <= column.ordinals.max() < len(column.keys)
+        if len(column.offsets) != view.documents + 1 or column.offsets[-1] != len(column.ordinals) or not inside:
+            found.append(f"the values of {name} disagree with the segment's documents")
+    return found
 
 
 def _words(error: BaseException) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from vnsearch.engine import writers
 from vnsearch.engine.adapter import Segment, Writer, merge_into
+from vnsearch.engine.schema import Schema
 from vnsearch.errors import VnsearchError
 
 _FOLDER_PREFIX = ".merge-"
@@ -35,8 +36,9 @@ class Merges:
     the merge policy of their writers (`policy`): a commit installs the merge that is done and starts
     the next. `wait` blocks until the running one is done, for a last commit to install it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, schema: Schema):
         self._path = path
+        self._schema = schema
         self._process: Any = None
         self._result: Any = None  # the pipe the merging process sends its segment (or error) through
         self._folder: Path | None = None
@@ -78,7 +80,7 @@ class Merges:
         self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=self._path))
         self._sources = [(s.id, s.documents, s.deleted()) for s in due]
         receive, send = multiprocessing.Pipe(duplex=False)
-        args = (send, os.getpid(), writer.lock_fd, str(self._path), due, str(self._folder))
+        args = (send, os.getpid(), writer.lock_fd, str(self._path), self._schema, due, str(self._folder))
         self._process = multiprocessing.get_context("fork").Process(target=_run, args=args, daemon=True)
         self._process.start()
         send.close()
@@ -125,11 +127,13 @@ class Merges:
         self._sources = []
 
 
-def _run(send: Any, writer_pid: int, lock_fd: int | None, folder: str, due: list[Segment], into: str) -> None:
+def _run(
+    send: Any, writer_pid: int, lock_fd: int | None, folder: str, schema: Schema, due: list[Segment], into: str
+) -> None:
     """In the merging process: merge the segments `due` into a new one in the folder `into`, send it."""
     writers.bind_to_writer(writer_pid, lock_fd)
     try:
-        send.send(merge_into(folder, into, due))
+        send.send(merge_into(folder, into, schema, due))
     except BaseException as error:  # noqa: BLE001 - whatever failed is reported to the writer
         send.send(error)
     finally:

@@ -3,23 +3,20 @@ its commits, written a batch at a time by one writer (an OS lock), checked in fu
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from vnsearch.engine import health
-from vnsearch.engine.adapter import Folder, MergePolicy, Writer
+from vnsearch.engine import health, meta
+from vnsearch.engine.adapter import Folder, MergePolicy, Segment, Writer
 from vnsearch.engine.documents import Record
-from vnsearch.engine.health import META_FILE
 from vnsearch.engine.merging import Merges
-from vnsearch.engine.schema import SCHEMA_VERSION
+from vnsearch.engine.schema import Schema
 from vnsearch.engine.snapshot import Snapshot, segment_cache
 from vnsearch.engine.writers import index_in_workers, tiered_merge, workers_for
-from vnsearch.errors import IndexExists, IndexNotFound, StorageError, VnsearchError
+from vnsearch.errors import IndexExists, StorageError
 
 
 class Store:
@@ -27,6 +24,7 @@ class Store:
 
     def __init__(self, path: Path, folder: Folder, timeout: float = 0.0):
         self.path = path
+        self.schema = folder.schema
         self._folder = folder
         # Seconds a write waits for another process's write lock before raising IndexLocked.
         self.timeout = timeout
@@ -35,46 +33,33 @@ class Store:
         self._postings = segment_cache()
 
     @classmethod
-    def create(cls, path: Path, overwrite: bool = False) -> Store:
-        """Make an empty index at `path`; an existing index there is replaced only if `overwrite`,
-        and a folder that holds anything else is never touched."""
+    def create(cls, path: Path, schema: Schema, overwrite: bool = False) -> Store:
+        """Make an empty index of `schema` at `path`; an existing index there is replaced only if
+        `overwrite`, and a folder that holds anything else is never touched."""
         if path.exists() and any(path.iterdir()):
-            if not (path / META_FILE).exists():
+            if not (path / meta.META_FILE).exists():
                 raise IndexExists(f"{path} exists, is not empty and is not a vnsearch index; refusing to touch it")
             if not overwrite:
                 raise IndexExists(f"an index already exists at {path}; open it, or pass overwrite=True to replace it")
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        folder = Folder.create(path)
-        meta = {"schema_version": SCHEMA_VERSION, "created": dt.datetime.now(dt.UTC).isoformat()}
-        (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+        folder = Folder.create(path, schema)
+        meta.write(path, schema)
         return cls(path, folder)
 
     @classmethod
     def open(cls, path: Path, timeout: float = 0.0) -> Store:
         """Open the index at `path`, checking it was written by a compatible vnsearch."""
-        meta_path = path / META_FILE
-        if not meta_path.is_file():
-            raise IndexNotFound(f"no vnsearch index at {path}; create one with Index.create({str(path)!r})")
-        try:
-            version = json.loads(meta_path.read_text(encoding="utf-8"))["schema_version"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise VnsearchError(f"{meta_path} is damaged ({error}); rebuild the index") from None
-        if version != SCHEMA_VERSION:
-            raise VnsearchError(
-                f"{path} was built with schema version {version};"
-                f" this vnsearch reads version {SCHEMA_VERSION}: rebuild it"
-            )
-        return cls(path, Folder.open(path), timeout)
+        return cls(path, Folder.open(path, meta.read(path)), timeout)
 
     def snapshot(self, current: Snapshot | None = None) -> Snapshot:
         """The latest commit: `current` itself while it is the latest, else a new snapshot (the old
         one is closed)."""
         if current is None:
-            return Snapshot(self._folder.reader(), self._postings)
+            return Snapshot(self._folder.reader(), self._postings, self.schema)
         if current.reader.up_to_date():
             return current
-        return Snapshot(current.reader.refreshed(), self._postings)
+        return Snapshot(current.reader.refreshed(), self._postings, self.schema)
 
     def write(self, records: Sequence[Record], policy: MergePolicy = tiered_merge) -> tuple[int, int]:
         """Commit `records`, replacing the documents with their ids, merging segments by `policy`;
@@ -85,13 +70,15 @@ class Store:
             for docnum in old:
                 if docnum is not None:
                     writer.delete(docnum)
-            parts: Callable[[], list] | None = None
+            parts: Callable[[], list[Segment]] | None = None
             if workers > 1:
-                docs = [record.fields for record in records]
-                parts = lambda: index_in_workers(writer, self.path, docs, workers)  # noqa: E731
+
+                def parts() -> list[Segment]:
+                    return index_in_workers(writer, self.path, self.schema, records, workers)
+
             else:
                 for record in records:
-                    writer.add_document(**record.fields)
+                    writer.add(record)
             writer.commit(policy, parts)
         replaced = sum(docnum is not None for docnum in old)
         return len(records) - replaced, replaced
@@ -105,7 +92,7 @@ class Store:
 
     def merges(self) -> Merges:
         """Background merges for a run of `write`s (pass their `policy`)."""
-        return Merges(self.path)
+        return Merges(self.path, self.schema)
 
     def check(self) -> list[str]:
         """The index's problems in words (see `health.check`); safe while another process writes."""

@@ -9,12 +9,13 @@ import os
 import signal
 import sys
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from vnsearch.engine.adapter import Segment, Writer, write_segment
+from vnsearch.engine.documents import Record
+from vnsearch.engine.schema import Schema
 from vnsearch.language.segmenter import preload
 
 # A commit merges the segments of one size tier (tiers grow tenfold: 1-9 documents, 10-99, ...) once it
@@ -27,8 +28,6 @@ MERGE_FACTOR = 10
 _DOCS_PER_WORKER = 50
 _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
-Fields = Mapping[str, Any]  # a document as the schema's fields hold it (see engine.documents)
-
 
 def workers_for(count: int) -> int:
     """How many processes should index a batch of `count` documents (1: this one)."""
@@ -39,15 +38,17 @@ def workers_for(count: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), count // _DOCS_PER_WORKER))
 
 
-def index_in_workers(writer: Writer, folder: Path, docs: Sequence[Fields], workers: int) -> list[Segment]:
-    """Write `docs` as new segments, a consecutive share each, in `workers` forked processes (for
+def index_in_workers(
+    writer: Writer, folder: Path, schema: Schema, records: Sequence[Record], workers: int
+) -> list[Segment]:
+    """Write `records` as new segments, a consecutive share each, in `workers` forked processes (for
     `writer` to commit). Whoosh's own MpWriter does the same but silently drops the documents of a
     worker that fails; here its error is raised."""
     preload()  # the word segmenter's model, which the workers then inherit instead of each loading it
     context = multiprocessing.get_context("fork")
     initargs = (os.getpid(), writer.lock_fd)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=bind_to_writer, initargs=initargs) as pool:
-        parts = [pool.submit(write_segment, str(folder), part) for part in _split(docs, workers)]
+        parts = [pool.submit(write_segment, str(folder), schema, part) for part in _split(records, workers)]
         return [part.result() for part in parts]
 
 
@@ -83,16 +84,16 @@ def bind_to_writer(writer_pid: int, lock_fd: int | None) -> None:
         os._exit(1)
 
 
-def _split(docs: Sequence[Fields], parts: int) -> list[list[Fields]]:
-    """`docs` cut into `parts` consecutive runs of about equal text length, so workers finish together."""
-    sizes = [1 + sum(len(value) for value in doc.values() if isinstance(value, str)) for doc in docs]
+def _split(records: Sequence[Record], parts: int) -> list[list[Record]]:
+    """`records` cut into `parts` consecutive runs of about equal text length, so workers finish together."""
+    sizes = [1 + sum(len(value) for value in r.fields.values() if isinstance(value, str)) for r in records]
     total = sum(sizes)
-    runs: list[list[Fields]] = []
+    runs: list[list[Record]] = []
     start = done = 0
     for i, size in enumerate(sizes):
         done += size
         if len(runs) < parts - 1 and done * parts >= total * (len(runs) + 1):
-            runs.append(list(docs[start : i + 1]))
+            runs.append(list(records[start : i + 1]))
             start = i + 1
-    runs.append(list(docs[start:]))
+    runs.append(list(records[start:]))
     return [run for run in runs if run]

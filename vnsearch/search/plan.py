@@ -10,13 +10,13 @@ hardly knows (`truogn` → `truong`). Phrases and field filters become condition
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vnsearch.engine import filters
-from vnsearch.engine.schema import TEXT_FIELDS
 from vnsearch.language.analysis import PAIR_JOINER, WORD_JOINER
 from vnsearch.language.stopwords import STOPWORDS
-from vnsearch.search.query import ParsedQuery, QueryTerm, Vocabulary
+from vnsearch.search.query import ParsedQuery, QueryTerm, Vocabulary, phrase
 
 WORD_BOOST = 0.75
 PAIR_BOOST = 1.0
@@ -51,17 +51,17 @@ class Plan:
     needs_match: bool
 
 
-def build(parsed: ParsedQuery, vocabulary: Vocabulary) -> Plan:
+def build(parsed: ParsedQuery, vocabulary: Vocabulary, conditions: Sequence[filters.Filter] = ()) -> Plan:
     """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words and
-    the likely spelling of rare syllables."""
+    the likely spelling of rare syllables; `conditions` (a search's `filter`) are required too."""
     clauses = _free_text(parsed.free, vocabulary, parsed.typed)
     clauses += [clause for span, terms in parsed.alternatives for clause in _alternative(span, terms)]
     clauses += _typo_variants(parsed.free, vocabulary)
     for _, terms in parsed.phrases:
         clauses += [Clause(t.form, 1.0) for t in terms]
-    content = [_phrase(terms, name) for name, terms in parsed.phrases]
-    required = content + parsed.filters
-    excluded = [_phrase(terms, None) for terms in parsed.excluded]
+    content = [phrase(terms, name, parsed.text_fields) for name, terms in parsed.phrases]
+    required = content + parsed.filters + list(conditions)
+    excluded = [phrase(terms, None, parsed.text_fields) for terms in parsed.excluded]
     return Plan(
         clauses=tuple(clauses),
         required=filters.AllOf(tuple(required)) if required else None,
@@ -106,7 +106,7 @@ def _typo_variants(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Claus
     next, so the check costs nothing (term lookups cost ~1 ms per syllable on a 13-segment index)."""
     clauses = []
     for term in dict.fromkeys(terms):
-        known = sum(vocabulary.live_frequency(field, term.folded) for field in ("body", "title"))
+        known = vocabulary.live_frequency(term.folded)
         if term.canonical not in STOPWORDS and known <= TYPO_MAX_DOCS:
             clauses += [Clause(variant, TYPO_WEIGHT) for variant in vocabulary.typo_variants(term.folded)]
     return clauses
@@ -116,19 +116,9 @@ def _known_word(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
     """The n-gram as a pyvi word, if the index knows it: folded, plus a bonus for the exact form."""
     folded = WORD_JOINER.join(t.folded for t in terms)
     exact = WORD_JOINER.join(t.canonical for t in terms)
-    if not (vocabulary.doc_frequency("body", folded) or vocabulary.doc_frequency("title", folded)):
+    if not vocabulary.doc_frequency(folded):
         return []
     clauses = [Clause(folded, WORD_BOOST)]
     if exact != folded:
         clauses.append(Clause(exact, WORD_BOOST * EXACT_BOOST))
     return clauses
-
-
-def _phrase(terms: list[QueryTerm], name: str | None) -> filters.Filter:
-    """A required word or phrase, in one text field or any."""
-    forms = tuple(t.form for t in terms)
-
-    def one(field: str) -> filters.Filter:
-        return filters.Term(field, forms[0]) if len(forms) == 1 else filters.Phrase(field, forms)
-
-    return one(name) if name else filters.AnyOf(tuple(one(field) for field in TEXT_FIELDS))

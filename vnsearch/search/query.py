@@ -7,26 +7,26 @@ then turns the parsed query into what ranking needs.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from vnsearch.engine import filters
-from vnsearch.engine.schema import DATE_FIELD, EXACT_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS
+from vnsearch.engine.schema import Schema, Stored, Text
 from vnsearch.errors import QueryError
 from vnsearch.language import abbreviations, telex
 from vnsearch.language.analysis import term_forms
-from vnsearch.language.normalize import keyword, normalize
+from vnsearch.language.normalize import normalize
 from vnsearch.language.stopwords import STOPWORDS
 from vnsearch.language.syllables import syllables
+from vnsearch.search.conditions import condition, from_mapping
 
 MAX_QUERY_CHARS = 1_000
 MAX_QUERY_SYLLABLES = 64
 
-_CLAUSE = re.compile(r'(-)?(?:([A-Za-z]+):)?(?:"([^"]*)"|([^\s"]+))')
-FIELDS = (*TEXT_FIELDS, *KEYWORD_FIELDS, *EXACT_FIELDS, DATE_FIELD)
+# `-`, then `name:` (or, in a filter, `name>=` and the like), then a "quoted" or bare value.
+_CLAUSE = re.compile(r'(-)?(?:([A-Za-z][A-Za-z0-9_]*)(:|>=|<=|>|<|=))?(?:"([^"]*)"|([^\s"]+))')
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class ParsedQuery:
     typed: dict[str, str] = field(default_factory=dict)
     # Other forms of abbreviations among the free words: (how many free syllables, the other form).
     alternatives: list[tuple[int, list[QueryTerm]]] = field(default_factory=list)
+    # The index's text fields, where free words, phrases and exclusions are looked for.
+    text_fields: tuple[str, ...] = ()
 
     def highlight_terms(self) -> dict[str, frozenset[str]]:
         """What snippets mark: folded form → the exact forms typed with diacritics (empty: any form).
@@ -78,12 +80,12 @@ class ParsedQuery:
 class Vocabulary(Protocol):
     """What understanding a query needs to know of the index's text (`suggest.vocabulary` has it)."""
 
-    def doc_frequency(self, field: str, term: str) -> int:
-        """Documents holding `term` in `field`, from the term statistics (deleted ones included)."""
+    def doc_frequency(self, term: str) -> int:
+        """Documents holding `term` in a text field, from the term statistics (deleted ones included)."""
         ...
 
-    def live_frequency(self, field: str, term: str) -> int:
-        """Live documents holding `term` in `field`, from its postings (which ranking reads next)."""
+    def live_frequency(self, term: str) -> int:
+        """Live documents holding `term` in a text field, from its postings (which ranking reads next)."""
         ...
 
     def typo_variants(self, folded: str) -> list[str]:
@@ -97,12 +99,12 @@ def terms_of(text: str) -> list[QueryTerm]:
     return [QueryTerm(*term_forms(surface)) for surface, _, _ in syllables(normal)]
 
 
-def understand(text: str, vocabulary: Vocabulary) -> tuple[str, ParsedQuery]:
+def understand(text: str, vocabulary: Vocabulary, schema: Schema) -> tuple[str, ParsedQuery]:
     """Decode the Telex/VNI keystrokes whose decoded syllables the index holds more often than the
     forms typed, then parse: (the text searched, its parts)."""
     check(text)
-    searched, typed = telex.rewrite(text, lambda term: vocabulary.doc_frequency("body", term))
-    parsed = _parse(searched)
+    searched, typed = telex.rewrite(text, vocabulary.doc_frequency)
+    parsed = _parse(searched, schema)
     parsed.typed = typed
     return searched, parsed
 
@@ -115,26 +117,55 @@ def check(text: object) -> None:
         raise QueryError(f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}")
 
 
-def parse(text: str) -> ParsedQuery:
-    """Split `text` into its parts. Raises QueryError only for over-long queries and bad dates."""
+def parse(text: str, schema: Schema) -> ParsedQuery:
+    """Split `text` into its parts. Raises QueryError only for over-long queries and bad field values
+    (`date:2023-13`, `price:>=abc`)."""
     check(text)
-    return _parse(text)
+    return _parse(text, schema)
 
 
-def _parse(text: str) -> ParsedQuery:
+def parse_filter(text: str, schema: Schema) -> list[filters.Filter]:
+    """The conditions of a filter written as clauses (`district:"Cầu Giấy" price>=2e9 -verified:true`),
+    all required. Unlike in a query, a name that is no field, or a word that is no clause, is an error."""
+    check(text)
+    parsed = _parse(text, schema, strict=True)
+    required = [phrase(terms, name, parsed.text_fields) for name, terms in parsed.phrases]
+    excluded = [filters.Not(phrase(terms, None, parsed.text_fields)) for terms in parsed.excluded]
+    return [*parsed.filters, *required, *excluded]
+
+
+def filter_conditions(wanted: Mapping[str, Any] | str | None, schema: Schema) -> list[filters.Filter]:
+    """A search's `filter`: clauses (`parse_filter`) or a mapping (`conditions.from_mapping`)."""
+    return parse_filter(wanted, schema) if isinstance(wanted, str) else from_mapping(schema, wanted)
+
+
+def _parse(text: str, schema: Schema, strict: bool = False) -> ParsedQuery:
     if text.count('"') % 2:
+        if strict:
+            raise QueryError(f"the filter {text!r} has an unbalanced quote")
         cut = text.rindex('"')
         text = text[:cut] + " " + text[cut + 1 :]
-    parsed = ParsedQuery()
+    parsed = ParsedQuery(text_fields=tuple(schema.text_fields))
     free_text: list[str] = []
     for match in _CLAUSE.finditer(text):
-        negated, name, quoted, word = match.groups()
+        negated, name, operator, quoted, word = match.groups()
         value = quoted if quoted is not None else word
-        name = name.lower() if name else None
-        if name is not None and name not in FIELDS:
+        if operator is not None and operator != ":":
+            if not strict:  # `a>b` in a query is words
+                free_text.append(match.group())
+                continue
+            value = ("" if operator == "=" else operator) + value
+        declared = schema.fields.get(name) if name else None
+        if strict and name is None:
+            raise QueryError(
+                f"a filter is field:value clauses, and {match.group()!r} is none; fields: {schema.describe()}"
+            )
+        if strict and name != "id" and (declared is None or isinstance(declared, Stored)):
+            raise QueryError(f"the index has no field {name!r} to filter on; its fields: {schema.describe()}")
+        if name is not None and name != "id" and (declared is None or isinstance(declared, Stored)):
             free_text.append(match.group())
             continue
-        if name in TEXT_FIELDS or name is None:
+        if name is None or isinstance(declared, Text):
             terms = terms_of(value)
             if not terms:
                 continue
@@ -145,8 +176,8 @@ def _parse(text: str) -> ParsedQuery:
             else:
                 parsed.phrases.append((name, terms))
         else:
-            condition = _filter(name, value)
-            parsed.filters.append(filters.Not(condition) if negated else condition)
+            found = condition(schema, name, value)
+            parsed.filters.append(filters.Not(found) if negated else found)
     parsed.free = terms_of(" ".join(free_text))[:MAX_QUERY_SYLLABLES]
     parsed.alternatives = [
         (end - start, [QueryTerm(*term_forms(syllable)) for syllable in other])
@@ -155,46 +186,11 @@ def _parse(text: str) -> ParsedQuery:
     return parsed
 
 
-def _filter(name: str, value: str) -> filters.Filter:
-    if name in KEYWORD_FIELDS:
-        return filters.Term(name, keyword(value))
-    if name in EXACT_FIELDS:
-        return filters.Term(name, value)
-    start, end = date_range(value)
-    return filters.DateRange(DATE_FIELD, start, end)
+def phrase(terms: list[QueryTerm], name: str | None, fields: tuple[str, ...]) -> filters.Filter:
+    """A required word or phrase, in one text field or in any of `fields`."""
+    forms = tuple(t.form for t in terms)
 
+    def one(field: str) -> filters.Filter:
+        return filters.Term(field, forms[0]) if len(forms) == 1 else filters.Phrase(field, forms)
 
-def date_range(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """`2023`, `2023-05`, `2023-05-12`, `12/5/2023`, or `A..B` with either end open."""
-    if ".." in value:
-        low, high = value.split("..", 1)
-        start = _period(low)[0] if low else None
-        end = _period(high)[1] if high else None
-        if start is None and end is None:
-            raise QueryError(f"date:{value} has no bounds; use e.g. date:2023..2024")
-        return start, end
-    return _period(value)
-
-
-def _period(value: str) -> tuple[dt.datetime, dt.datetime]:
-    """The first and last instant of the year, month or day `value` names."""
-    parts = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value)
-    if parts is None:
-        vn = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
-        parts_list = [vn.group(3), vn.group(2), vn.group(1)] if vn else None
-    else:
-        parts_list = list(parts.groups())
-    if parts_list is None:
-        raise QueryError(f"date:{value} is not a date; use date:2023, date:2023-05, date:2023-05-12 or date:2023..2024")
-    year, month, day = (int(p) if p else None for p in parts_list)
-    try:
-        first = dt.datetime(year, month or 1, day or 1)
-    except ValueError as error:
-        raise QueryError(f"date:{value} is not a valid date ({error})") from None
-    if day:
-        last = first.replace(hour=23, minute=59, second=59, microsecond=999999)
-    elif month:
-        last = dt.datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59, 999999)
-    else:
-        last = dt.datetime(year, 12, 31, 23, 59, 59, 999999)
-    return first, last
+    return one(name) if name else filters.AnyOf(tuple(one(field) for field in fields))

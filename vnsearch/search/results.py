@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from vnsearch.engine.schema import STORED_EXTRA, TEXT_FIELDS
-from vnsearch.search.snippets import Snippet, make_snippet
+from vnsearch.engine.documents import original
+from vnsearch.search.snippets import Snippet, best_snippet
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the stored article's main fields, its score and a marked snippet."""
+    """One search result: its id and score, its title (the `title` field, or the first text field), a
+    marked snippet of the text field that matched best (`field`), an article's date, url and category
+    where it has them, and every stored field (`fields`: the document as added)."""
 
     id: str
     score: float
@@ -22,6 +24,7 @@ class Hit:
     url: str | None = None
     category: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
@@ -33,6 +36,7 @@ class Hit:
             "url": self.url,
             "category": self.category,
             "snippet": {"text": self.snippet.text, "matches": [list(m) for m in self.snippet.matches]},
+            "field": self.field,
             "fields": self.fields,
         }
 
@@ -43,17 +47,20 @@ class Results(Sequence[Hit]):
     `query` is the text as given; `searched` is the text actually searched, which differs when the
     query was rewritten (Telex keystrokes decoded); `corrected_query` is that text, or None.
     `suggestion` is a query to propose instead ("Did you mean"), when the search was asked for one.
-    A plain value: nothing here reads the index.
+    `facets` maps each field asked for to its most frequent values among all the matching documents,
+    with their counts. A plain value: nothing here reads the index.
     """
 
     def __init__(
-        self, hits: list[Hit], total: int, query: str, searched: str | None = None, suggestion: str | None = None
-    ):
+        self, hits: list[Hit], total: int, query: str, searched: str | None = None, suggestion: str | None = None,
+        facets: dict[str, list[tuple[Any, int]]] | None = None,
+    ):  # fmt: skip
         self._hits = hits
         self.total = total
         self.query = query
         self.searched = query if searched is None else searched
         self.suggestion = suggestion
+        self.facets = facets or {}
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -79,14 +86,17 @@ class Results(Sequence[Hit]):
         return self.searched if self.rewritten else None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
-        return {
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service (`facets` when asked for)."""
+        found = {
             "query": self.query,
             "searched": self.searched,
             "suggestion": self.suggestion,
             "total": self.total,
             "hits": [hit.to_dict() for hit in self._hits],
         }
+        if self.facets:
+            found["facets"] = {name: [list(pair) for pair in values] for name, values in self.facets.items()}
+        return found
 
 
 @dataclass(frozen=True)
@@ -98,29 +108,24 @@ class AddResult:
     skipped: int = 0
 
 
-def original(stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The document as it was added, from its stored fields (unknown fields come back at top level)."""
-    doc: dict[str, Any] = {"id": stored["id"]}
-    for name in TEXT_FIELDS:
-        if name in stored:
-            doc[name] = stored[name]
-    doc.update(stored.get(STORED_EXTRA) or {})
-    return doc
-
-
-def make_hit(stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]] | None) -> Hit:
-    """A hit from stored fields; its snippet marks `terms` (None: no snippet)."""
-    doc = original(stored)
-    text = doc.get("body") or doc.get("title") or ""
+def make_hit(
+    stored: Mapping[str, Any], score: float, terms: Mapping[str, frozenset[str]] | None, text_fields: Sequence[str]
+) -> Hit:
+    """A hit from stored fields; its snippet marks `terms` (None: no snippet) in the text field that
+    matched best."""
+    doc = original(stored, text_fields)
+    texts = {name: doc[name] for name in text_fields if isinstance(doc.get(name), str) and doc[name]}
+    field, snippet = best_snippet(texts, terms) if terms is not None and texts else (None, Snippet("", ()))
     return Hit(
         id=doc["id"],
         score=score,
-        title=doc.get("title") or "",
-        snippet=Snippet("", ()) if terms is None else make_snippet(text, terms),
+        title=doc.get("title") or texts.get(text_fields[0], ""),
+        snippet=snippet,
         date=_text_or_none(doc.get("date")),
         url=_text_or_none(doc.get("url")),
         category=_text_or_none(doc.get("category")),
         fields=doc,
+        field=field,
     )
 
 

@@ -71,9 +71,20 @@ def _candidates(normal: str, terms: Mapping[str, frozenset[str]]) -> Iterator[Sp
             yield whole
 
 
-def make_snippet(text: str, terms: Mapping[str, frozenset[str]], width: int = WIDTH) -> Snippet:
-    """The `width`-character window of `text` holding the most distinct terms, whitespace collapsed."""
-    found = find_matches(text, terms)
+def best_snippet(texts: Mapping[str, str], terms: Mapping[str, frozenset[str]]) -> tuple[str, Snippet]:
+    """The snippet of the text that matched best (the most distinct terms; on a tie, the longest text),
+    and the name of its field (`texts`: field name → text)."""
+    found = {name: find_matches(text, terms) for name, text in texts.items()}
+    name = max(texts, key=lambda name: (len({match[2] for match in found[name]}), len(texts[name])))
+    return name, make_snippet(texts[name], terms, found=found[name])
+
+
+def make_snippet(
+    text: str, terms: Mapping[str, frozenset[str]], width: int = WIDTH, found: list[tuple[int, int, str]] | None = None
+) -> Snippet:
+    """The `width`-character window of `text` holding the most distinct terms, whitespace collapsed
+    (`found`: the matches, if `find_matches` gave them already)."""
+    found = find_matches(text, terms) if found is None else found
     best, best_score = 0, (-1, -1)
     for i, (start, _, _) in enumerate(found[:MAX_WINDOWS]):
         inside = list(takewhile(lambda m, limit=start + width - CONTEXT: m[1] <= limit, islice(found, i, None)))

@@ -89,7 +89,7 @@ def _ranked(partial: str, before: list[str], lex: Lexicon, corpus: Corpus) -> li
 
     def rank(item: tuple[str, int]) -> tuple[int, int, int]:
         key, count = item
-        pair = corpus.doc_frequency("body", previous + PAIR_JOINER + key)
+        pair = corpus.doc_frequency(previous + PAIR_JOINER + key)
         return -pair, -lex.count(previous + WORD_JOINER + key), -count
 
     return [key for key, _ in sorted(found, key=rank)]

@@ -32,7 +32,6 @@ from importlib import resources
 
 import numpy as np
 
-from vnsearch.engine.schema import TEXT_FIELDS
 from vnsearch.language.analysis import PAIR_JOINER, term_forms
 from vnsearch.language.normalize import fold, fold_aligned, normalize
 from vnsearch.search.plan import Clause
@@ -162,7 +161,7 @@ def _sample(folded: list[str], corpus: Corpus, docs: int) -> _Sample:
         stored = corpus.snapshot.stored(doc)
         # The first document (weight 1) is counted once, on its own, and its counts start the sample's.
         counts = (sample.leading, sample.leading_totals) if rank == 0 else (sample.written, sample.totals)
-        for name in TEXT_FIELDS:
+        for name in corpus.fields:
             _count(stored.get(name) or "", first, grams, weight, (*counts, sample.capitals))
         if rank == 0:
             sample.written.update(sample.leading)
@@ -307,7 +306,7 @@ class _Evidence:
 
 def _occurrences(corpus: Corpus, term: str) -> int:
     """Occurrences of a term in titles and bodies, from the term statistics alone (no postings read)."""
-    return int(sum(corpus.snapshot.frequency(field, term) for field in TEXT_FIELDS))
+    return int(sum(corpus.snapshot.frequency(field, term) for field in corpus.fields))
 
 
 def _search(candidates: list[dict[str, float]], evidence: _Evidence, width: int) -> tuple[float, list[str]]:

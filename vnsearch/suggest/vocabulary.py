@@ -20,11 +20,11 @@ class Vocabulary:
     def __init__(self, corpus: Corpus):
         self._corpus = corpus
 
-    def doc_frequency(self, field: str, term: str) -> int:
-        return self._corpus.doc_frequency(field, term)
+    def doc_frequency(self, term: str) -> int:
+        return self._corpus.doc_frequency(term)
 
-    def live_frequency(self, field: str, term: str) -> int:
-        return self._corpus.postings(field, term)[2]
+    def live_frequency(self, term: str) -> int:
+        return sum(self._corpus.postings(field, term)[2] for field in self._corpus.fields)
 
     def typo_variants(self, folded: str) -> list[str]:
         return typo_variants(folded, self._corpus)
