@@ -359,6 +359,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "serve",
         "stats",
         "suggest",
+        "upgrade",
     ]
     for name, command in main.commands.items():
         result = run(name, "--help")

@@ -456,6 +456,22 @@ def check(index_path: Path) -> None:
 
 
 @main.command()
+@index_option
+def upgrade(index_path: Path) -> None:
+    """Carry an index written by an older vnsearch over to this version.
+
+    Rebuilds it from the documents it stores (no source data needed) beside the old folder, which it
+    replaces once every document is there; the old one is left as it was if anything fails.
+    """
+    with library_errors(index_path):
+        carried = Index.upgrade(index_path)
+    if carried:
+        click.echo(f"upgraded {index_path}: {n_documents(carried)} carried over")
+    else:
+        click.echo(f"{index_path} is already in this version's format")
+
+
+@main.command()
 @click.argument("text")
 def analyze(text: str) -> None:
     """Show the terms the index sees for TEXT.

@@ -15,6 +15,7 @@ from vnsearch.engine.documents import MAX_ID_CHARS, Record, document_id, origina
 from vnsearch.engine.schema import ARTICLE, SCHEMA_VERSION, Field, Schema
 from vnsearch.engine.snapshot import Snapshot
 from vnsearch.engine.store import Store
+from vnsearch.engine.upgrade import upgrade
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
 from vnsearch.language.normalize import has_diacritics
 from vnsearch.search import conditions, query
@@ -79,6 +80,15 @@ class Index:
         A write finding the index locked by another process waits up to `timeout` seconds for it,
         then raises IndexLocked (0: at once)."""
         return cls(Store.open(Path(path), timeout))
+
+    @classmethod
+    def upgrade(cls, path: str | Path = DEFAULT_PATH) -> int:
+        """Carry the index at `path`, written by an older vnsearch, over to this version's format from
+        the documents it stores (no source data needed); how many it carried (0: it was current already).
+
+        The old folder is replaced only once the new one holds every document; nothing may write to it
+        meanwhile (its lock is held)."""
+        return upgrade(Path(path))
 
     @property
     def timeout(self) -> float:

@@ -11,7 +11,7 @@ place of Whoosh objects. It touches Whoosh's private attributes where Whoosh off
 Whoosh object or class leaves it, so nothing else depends on Whoosh's layout.
 
 Three classes are pickled by Whoosh into every index folder: `VietnameseTokenizer` and `Positions` in
-the schema, `Codec` in each segment. Their module path is part of the on-disk format; folders written
+the schema, `Codec` in each segment. Their module path is part of the on-disk format: folders written
 before they moved here name them by their old homes, which `engine.moved` maps.
 """
 
@@ -22,6 +22,7 @@ import pickle
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ from vnsearch.engine.schema import STORED_EXTRA, Schema
 from vnsearch.engine.terms import TermInfo, TermTable, TermTableWriter, decode
 from vnsearch.engine.values import EXT as VALUES_EXT
 from vnsearch.engine.values import SegmentValues, ValuesWriter
-from vnsearch.errors import IndexLocked, IndexNotFound
+from vnsearch.errors import IndexLocked, IndexNotFound, VnsearchError
 from vnsearch.language.analysis import PAIR_JOINER, positions, tokens
 
 # --- Whoosh 2.7.4, mended ---
@@ -827,3 +828,37 @@ class Folder:
         generation = self._index.latest_generation()
         return SegmentView(SegmentReader(storage, self._index.schema, segment._segment, generation=generation))
 
+
+@contextmanager
+def older_documents(path: Path) -> Iterator[tuple[int, Iterator[dict[str, Any]]]]:
+    """(count, stored fields) of the live documents of an index folder written by an older vnsearch,
+    read with the schema its table of contents holds, the folder's write lock held meanwhile. A folder or
+    document that cannot be read is a VnsearchError saying which."""
+    try:
+        index = windex.FileIndex(FileStorage(str(path)))
+        reader = index.reader()
+    except windex.EmptyIndexError:
+        raise IndexNotFound(f"{path} has no committed index") from None
+    except Exception as error:  # any failure to read the folder is the finding itself
+        raise VnsearchError(f"{path} cannot be read ({type(error).__name__}: {error})") from None
+    lock = index.lock("WRITELOCK")
+    if not lock.acquire(blocking=False):
+        reader.close()
+        raise IndexLocked(f"{path} is locked: another process is writing to it")
+    try:
+        yield reader.doc_count(), _stored_documents(reader, path)
+    finally:
+        reader.close()
+        lock.release()
+
+
+def _stored_documents(reader: Any, path: Path) -> Iterator[dict[str, Any]]:
+    read = 0
+    try:
+        for _, stored in reader.iter_docs():
+            yield stored
+            read += 1
+    except Exception as error:  # any failure to decode is the finding itself
+        raise VnsearchError(
+            f"{path}: the document after the first {read} cannot be read ({type(error).__name__}: {error})"
+        ) from None

@@ -11,6 +11,9 @@ from vnsearch.engine.schema import SCHEMA_VERSION, Schema
 from vnsearch.errors import IndexNotFound, VnsearchError
 
 META_FILE = "vnsearch.json"
+# Older versions `engine.upgrade` rebuilds from their stored documents: the article fields, before
+# keywords, dates and numbers became arrays.
+UPGRADABLE = frozenset({3})
 
 
 def write(folder: Path, schema: Schema) -> None:
@@ -36,6 +39,11 @@ def version(folder: Path) -> int:
 def read(folder: Path) -> Schema:
     """The schema of the index in `folder`, once its meta file says this vnsearch can read it."""
     found = version(folder)
+    if found in UPGRADABLE:
+        raise VnsearchError(
+            f"{folder} was built with schema version {found}; this vnsearch reads version {SCHEMA_VERSION}: "
+            f"`vnsearch upgrade --index {folder}` (or Index.upgrade) rebuilds it from its stored documents"
+        )
     if found != SCHEMA_VERSION:
         raise VnsearchError(
             f"{folder} was built with schema version {found}; this vnsearch reads version {SCHEMA_VERSION}:"
