@@ -52,17 +52,13 @@ T = TypeVar("T")
 
 
 class Document(BaseModel):
-    """An article as the library takes it (the path gives its id); any other field is stored as given."""
+    """A document (the path gives its id): the index's fields (GET /fields; by default title, body, date,
+    url, category and tags), checked by the library against their types, and any other field, stored as
+    given unless the index is strict."""
 
     model_config = ConfigDict(extra="allow")
 
     id: StrictStr | StrictInt | None = Field(None, description="may be left out; if given, it must equal the path's")
-    title: str | None = None
-    body: str | None = None
-    date: str | None = Field(None, description="ISO date or datetime, e.g. 2024-01-12")
-    url: str | None = None
-    category: str | None = None
-    tags: list[str] | str | None = Field(None, description="a list, or one comma-separated string")
 
     @model_validator(mode="before")
     @classmethod
@@ -73,7 +69,7 @@ class Document(BaseModel):
 
 
 class NewDocument(Document):
-    """An article with its id; any other field is stored and returned as given."""
+    """A document with its id."""
 
     id: StrictStr | StrictInt = Field(description=f"unique, at most {MAX_ID_CHARS} characters")
 
