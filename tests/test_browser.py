@@ -125,20 +125,14 @@ def test_stored_html_is_shown_as_text(page: Page, tmp_path: Path) -> None:
 
 
 def test_facets_filter_and_sorting_orders_the_listings(page: Page, tmp_path: Path) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import corpora
-
+    from tests import listings
     from vnsearch import fields
 
-    if not (corpora.DATA / "hanoi-realestate-listings").exists():
-        pytest.skip("no shared data")
     homes = Index.create(tmp_path / "homes", fields={
         "title": fields.Text(weight=2.0), "address": fields.Text(), "district": fields.Keyword(facet=True),
         "property_type": fields.Keyword(facet=True), "price_vnd": fields.Number(), "url": fields.Stored()})  # fmt: skip
     kept = ("id", "title", "address", "district", "property_type", "price_vnd", "url")
-    homes.add({k: v for k, v in doc.items() if k in kept} for doc in corpora.listings(1_200))
+    homes.add({k: v for k, v in doc.items() if k in kept} for doc in listings.load(1_200))
     expected = homes.search("chung cư", filter={"district": "Cầu Giấy"}, facets=["district"])
     with serving(create_app(homes.path)) as base:
         page.goto(base + "/")

@@ -1,12 +1,15 @@
 """Declared fields on real data: Hà Nội property listings and Tiki products (tests only: no licence), and
 dated dantri articles. Filters, sorting and facets must equal a brute-force computation in plain Python
-over the same documents, for hand-picked cases and for random ones (hypothesis)."""
+over the same documents, for hand-picked cases and for random ones (hypothesis).
+
+The datasets are read from ../shared/data (`benchmarks/corpora.py`). Where a machine lacks them, the
+listings tests run on listings made up from real district names and phrases (`tests/listings.py`), and
+the products and news tests are skipped."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,13 +20,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.listings import DISTRICTS, corpora, load
 from vnsearch import DocumentError, Index, QueryError, Recency, fields
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import corpora  # noqa: E402
 
-needs_data = pytest.mark.skipif(not (corpora.DATA / "hanoi-realestate-listings").exists(), reason="no shared data")
-pytestmark = needs_data
+def need(dataset: str) -> None:
+    """Skip the calling test or fixture on a machine without this shared dataset."""
+    if not (corpora.DATA / dataset).exists():
+        pytest.skip(f"{dataset} not found under {corpora.DATA}")
+
 
 HOMES = {
     "title": fields.Text(weight=2.0),
@@ -50,7 +55,7 @@ def fold(value: str) -> str:
 
 @pytest.fixture(scope="module")
 def listings() -> list[dict[str, Any]]:
-    docs = list(corpora.listings(LISTINGS))
+    docs = load(LISTINGS)
     for doc in docs:  # a multi-valued keyword: the legal status split into its parts
         if "legal" in doc:
             doc["legal"] = [part for part in re.split(r"\s*[/,]\s*", doc["legal"]) if part]
@@ -281,6 +286,7 @@ def test_text_fields_weigh_as_declared_and_snippets_name_their_field(tmp_path: P
 
 
 def test_products_filtered_sorted_and_browsed(tmp_path: Path) -> None:
+    need("tiki-products")
     docs = list(corpora.products(800))
     shop = Index.create(tmp_path / "shop", fields={
         "name": fields.Text(weight=2.0), "description": fields.Text(), "price": fields.Number(),
@@ -297,6 +303,7 @@ def test_products_filtered_sorted_and_browsed(tmp_path: Path) -> None:
 
 
 def test_recency_ranks_newer_articles_higher_without_dropping_relevance(tmp_path: Path) -> None:
+    need("unc-dantri-news")
     news = Index.create(tmp_path / "news")
     news.add(corpora.dantri())
     plain = news.search("giá vàng", limit=20)
@@ -317,7 +324,6 @@ def test_recency_ranks_newer_articles_higher_without_dropping_relevance(tmp_path
 
 # --- random filters, sorts and pages against the brute force ---
 
-DISTRICTS = ["Cầu Giấy", "cau giay", "Đống Đa", "Hà Đông", "ha dong", "Hoàng Mai", "Tây Hồ", "Long Biên", "Ba Đình"]
 NUMBERS = {"price_vnd": [1e9, 3e9, 6e9, 9.5e9, 2e10], "area_m2": [30, 50, 80, 120], "bedrooms": [1, 2, 3, 4]}
 
 
