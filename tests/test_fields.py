@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,18 +89,18 @@ def keeps(doc: dict[str, Any], name: str, condition: Any) -> bool:
 
 
 def brute(
-    docs: list[dict[str, Any]], wanted: dict[str, Any], order: list[tuple[str, bool]]
+    docs: list[dict[str, Any]], wanted: dict[str, Any], order: list[tuple[str, bool]], schema: dict = HOMES
 ) -> list[dict[str, Any]]:
-    """The documents meeting every condition, in `order` (missing values last either way), then in the
-    order they were added (all scores are equal when there is no text)."""
-    found = [(n, doc) for n, doc in enumerate(docs) if all(keeps(doc, k, c) for k, c in wanted.items())]
+    """The documents of `docs` meeting every condition, in `order` (missing values last either way), else
+    in the order given: their ranking for a text, the order they were added without one."""
+    found = [doc for doc in docs if all(keeps(doc, k, c) for k, c in wanted.items())]
     for name, descending in reversed(order):
-        present = [(n, d) for n, d in found if d.get(name) is not None]
-        missing = [(n, d) for n, d in found if d.get(name) is None]
-        key = (lambda item: fold(item[1][name])) if isinstance(HOMES.get(name), fields.Keyword) else None
-        present.sort(key=key or (lambda item: item[1][name]), reverse=descending)
+        present = [d for d in found if d.get(name) is not None]
+        missing = [d for d in found if d.get(name) is None]
+        keyword = isinstance(schema.get(name), fields.Keyword)
+        present.sort(key=lambda d: fold(d[name]) if keyword else d[name], reverse=descending)
         found = present + missing
-    return [doc for _, doc in found]
+    return found
 
 
 def brute_facet(docs: Iterable[dict[str, Any]], everything: list[dict[str, Any]], name: str) -> list[tuple[str, int]]:
@@ -322,37 +323,99 @@ def test_recency_ranks_newer_articles_higher_without_dropping_relevance(tmp_path
     assert news.search("bóng đá", facets=["category"]).facets["category"][0][0] == "sport"
 
 
-# --- random filters, sorts and pages against the brute force ---
+# --- random searches, filters, sorts and pages against the brute force ---
 
 NUMBERS = {"price_vnd": [1e9, 3e9, 6e9, 9.5e9, 2e10], "area_m2": [30, 50, 80, 120], "bedrooms": [1, 2, 3, 4]}
+SHOP = {
+    "name": fields.Text(weight=2.0), "description": fields.Text(), "price": fields.Number(),
+    "image_count": fields.Number(), "kind": fields.Keyword(facet=True), "url": fields.Stored(),
+}  # fmt: skip
+
+
+@dataclass
+class Collection:
+    """An index and its documents, with what random searches of it draw from."""
+
+    index: Index
+    docs: list[dict[str, Any]]
+    schema: dict[str, fields.Field]
+    facet: str  # a keyword field, filtered on and counted
+    spellings: list[str]  # values of it, in several spellings
+    numbers: dict[str, list[float]]  # number fields, with bounds to compare them with
+    flag: str | None  # a bool field
+    texts: list[str]  # non-empty
+    rankings: dict[str, tuple[list[dict[str, Any]], dict[str, float]]] = field(default_factory=dict)
+
+    def ranking(self, text: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        """Every document `text` matches, in the index's ranking without conditions (page after page),
+        and each one's score."""
+        if text not in self.rankings:
+            by_id = {doc["id"]: doc for doc in self.docs}
+            found: list[dict[str, Any]] = []
+            scores: dict[str, float] = {}
+            while True:
+                page = self.index.search(text, limit=1000, offset=len(found), snippets=False)
+                found += [by_id[hit.id] for hit in page]
+                scores.update((hit.id, hit.score) for hit in page)
+                if len(found) >= page.total:
+                    break
+            self.rankings[text] = found, scores
+        return self.rankings[text]
+
+
+@pytest.fixture(scope="module", params=["listings", "products"])
+def collection(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Collection:
+    if request.param == "listings":
+        homes, listings = request.getfixturevalue("homes"), request.getfixturevalue("listings")
+        return Collection(homes, listings, HOMES, "district", DISTRICTS, NUMBERS, "nhatot",
+                          ["chung cư", "nha rieng", "bán nhà mặt phố"])  # fmt: skip
+    need("tiki-products")
+    docs = []
+    for doc in corpora.products(800):  # `kind`, the name's first word, stands in for the category the crawl lost
+        first = re.findall(r"\w+", unicodedata.normalize("NFC", doc.get("name", "")).lower())
+        docs.append({**doc, "kind": first[0]} if first else doc)
+    shop = Index.create(tmp_path_factory.mktemp("shop") / "index", fields=SHOP)
+    shop.add(docs)
+    kinds = [kind for kind, _ in Counter(doc["kind"] for doc in docs if "kind" in doc).most_common(6)]
+    prices = sorted(doc["price"] for doc in docs if "price" in doc)
+    bounds = [prices[len(prices) * share // 10] for share in (1, 3, 5, 7, 9)]
+    return Collection(shop, docs, SHOP, "kind", kinds + [k.upper() for k in kinds[:2]] + [fold(k) for k in kinds[2:4]],
+                      {"price": bounds, "image_count": [0, 1, 3, 6]}, None,
+                      ["áo", "sach tieng anh", "điện thoại"])  # fmt: skip
 
 
 @st.composite
-def searches(draw: Callable) -> tuple[dict[str, Any], list[tuple[str, bool]], int, int]:
+def searches(draw: Callable, c: Collection) -> tuple[str, dict[str, Any], list[tuple[str, bool]], int, int]:
     wanted: dict[str, Any] = {}
     if draw(st.booleans()):
-        picked = draw(st.lists(st.sampled_from(DISTRICTS), min_size=1, max_size=3))
-        wanted["district"] = picked if len(picked) > 1 else picked[0]
-    for name, values in NUMBERS.items():
+        picked = draw(st.lists(st.sampled_from(c.spellings), min_size=1, max_size=3))
+        wanted[c.facet] = picked if len(picked) > 1 else picked[0]
+    for name, values in c.numbers.items():
         if draw(st.integers(0, 2)) == 0:
             ops = draw(st.lists(st.sampled_from(["gt", "gte", "lt", "lte"]), min_size=1, max_size=2, unique=True))
             wanted[name] = {op: draw(st.sampled_from(values)) for op in ops}
-    if draw(st.integers(0, 3)) == 0:
-        wanted["nhatot"] = draw(st.booleans())
-    keys = draw(st.lists(st.sampled_from(["price_vnd", "area_m2", "bedrooms", "district"]), max_size=2, unique=True))
+    if c.flag and draw(st.integers(0, 3)) == 0:
+        wanted[c.flag] = draw(st.booleans())
+    keys = draw(st.lists(st.sampled_from([*c.numbers, c.facet]), max_size=2, unique=True))
     order = [(key, draw(st.booleans())) for key in keys]
-    return wanted, order, draw(st.sampled_from([0, 3, 17, 100])), draw(st.sampled_from([1, 7, 25]))
+    text = draw(st.sampled_from(["", *c.texts]))
+    return text, wanted, order, draw(st.sampled_from([0, 3, 17, 100])), draw(st.sampled_from([1, 7, 25]))
 
 
 @settings(max_examples=60, deadline=None)
-@given(searches())
-def test_random_filters_sorts_and_pages_equal_the_brute_force(
-    homes: Index, listings: list[dict[str, Any]], search: tuple[dict[str, Any], list[tuple[str, bool]], int, int]
-) -> None:
-    wanted, order, offset, limit = search
-    expected = brute(listings, wanted, order)
+@given(data=st.data())
+def test_random_searches_filters_sorts_and_pages_equal_the_brute_force(collection: Collection, data: Any) -> None:
+    """Without a text, the documents in the order they were added, filtered and sorted by hand; with one,
+    the ranking without conditions, each document with the score it has there (the conditions change
+    which documents are scored, never a score), relevance breaking the sort's ties."""
+    text, wanted, order, offset, limit = data.draw(searches(collection))
+    ranked, scores = collection.ranking(text) if text else (collection.docs, {})
+    expected = brute(ranked, wanted, order, collection.schema)
     sort = [("-" if descending else "") + name for name, descending in order]
-    results = homes.search("", filter=wanted, sort=sort or None, offset=offset, limit=limit, facets=["district"])
+    results = collection.index.search(text, filter=wanted, sort=sort or None, offset=offset, limit=limit,
+                                      facets=[collection.facet], snippets=False)  # fmt: skip
     assert results.total == len(expected)
     assert [hit.id for hit in results] == [doc["id"] for doc in expected[offset : offset + limit]]
-    assert results.facets["district"] == brute_facet(expected, listings, "district")
+    if text:
+        assert [hit.score for hit in results] == pytest.approx([scores[hit.id] for hit in results], rel=1e-6)
+    assert results.facets[collection.facet] == brute_facet(expected, collection.docs, collection.facet)
