@@ -565,6 +565,14 @@ def test_documents_are_checked_against_the_declared_fields_not_the_article_ones(
     assert wrong.status_code == 422 and "field 'date'" in wrong.json()["detail"][0]["msg"]
 
 
+def test_a_search_body_that_json_cannot_carry_back_is_422(homes: TestClient) -> None:
+    json_body = {"Content-Type": "application/json"}
+    nan = homes.post("/search", content='{"q": "nhà", "filter": {"price_vnd": {"gte": NaN}}}', headers=json_body)
+    assert nan.status_code == 422 and "search.filter.price_vnd.gte is nan" in nan.text
+    lone = homes.post("/search", content='{"q": "nh\\ud800"}', headers=json_body)
+    assert lone.status_code == 422 and "search.q contains a lone UTF-16 surrogate" in lone.text
+
+
 def test_fields_describe_the_index(homes: TestClient) -> None:
     answer = homes.get("/fields").json()
     assert answer["strict"] is False

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import h11
 import uvicorn
@@ -51,21 +51,28 @@ READ_TIMEOUT_SECONDS = 10.0  # for a request's head to arrive, and the longest p
 T = TypeVar("T")
 
 
-class Document(BaseModel):
-    """A document (the path gives its id): the index's fields (GET /fields; by default title, body, date,
-    url, category and tags), checked by the library against their types, and any other field, stored as
-    given unless the index is strict."""
+class _Storable(BaseModel):
+    """A request body refused, naming the field, where it holds what Python's JSON parser lets through but
+    UTF-8 and strict JSON cannot carry back (`_check_storable`)."""
 
-    model_config = ConfigDict(extra="allow")
-
-    id: StrictStr | StrictInt | None = Field(None, description="may be left out; if given, it must equal the path's")
+    _called: ClassVar[str]
 
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, value: Any) -> Any:
-        """Refuse what Python's JSON parser lets through but UTF-8 and strict JSON cannot carry back."""
-        _check_storable(value, "document")
+        _check_storable(value, cls._called)
         return value
+
+
+class Document(_Storable):
+    """A document (the path gives its id): the index's fields (GET /fields; by default title, body, date,
+    url, category and tags), checked by the library against their types, and any other field, stored as
+    given unless the index is strict."""
+
+    _called = "document"
+    model_config = ConfigDict(extra="allow")
+
+    id: StrictStr | StrictInt | None = Field(None, description="may be left out; if given, it must equal the path's")
 
 
 class NewDocument(Document):
@@ -121,9 +128,10 @@ class RecencyIn(BaseModel):
     half_life: float = Field(30.0, gt=0, allow_inf_nan=False, description="days")
 
 
-class SearchIn(BaseModel):
+class SearchIn(_Storable):
     """A search as JSON: what GET /search takes, with `filter` a mapping or clauses."""
 
+    _called = "search"
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("", max_length=MAX_POST_QUERY_CHARS, description="in the query language (README)")
@@ -136,12 +144,6 @@ class SearchIn(BaseModel):
     recency: RecencyIn | None = None
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        _check_storable(value, "search")
-        return value
 
 
 class FieldsOut(BaseModel):
