@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from corpora import listings, products  # noqa: E402
 from peers import words  # noqa: E402
+from queries import no_diacritics, run_of  # noqa: E402
 from timing import percentile  # noqa: E402
 
 from vnsearch import Index, fields  # noqa: E402
@@ -89,19 +90,10 @@ def queries(data: Dataset, count: int, rng: random.Random) -> list[str]:
     """1–3 consecutive words of the documents' first text field, every other one without diacritics."""
     found: list[str] = []
     while len(found) < count:
-        syllables = _WORD.findall(rng.choice(data.docs).get(data.text[0], ""))
-        size = rng.randint(1, 3)
-        if len(syllables) < size:
-            continue
-        start = rng.randrange(len(syllables) - size + 1)
-        text = " ".join(syllables[start : start + size])
-        found.append(_plain(text) if len(found) % 2 else text)
+        text = run_of(rng.choice(data.docs).get(data.text[0], ""), rng.randint(1, 3), rng)
+        if text is not None:
+            found.append(no_diacritics(text) if len(found) % 2 else text)
     return found
-
-
-def _plain(text: str) -> str:
-    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return stripped.replace("đ", "d").replace("Đ", "D")
 
 
 def price_range(data: Dataset, share: float = 0.05) -> tuple[float, float]:
@@ -187,7 +179,7 @@ class Sqlite:
 
 def _key(value: Any) -> str | None:
     """A keyword's key for SQLite, as vnsearch matches them: no diacritics, lowercase."""
-    return None if value is None else _plain(str(value)).lower()
+    return None if value is None else no_diacritics(str(value)).lower()
 
 
 def timed(

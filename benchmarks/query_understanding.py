@@ -21,13 +21,13 @@ import os
 import platform
 import sys
 import time
-import unicodedata
 from itertools import chain
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA, baomoi, paragraphs  # noqa: E402
+from queries import no_diacritics  # noqa: E402
 from timing import percentile  # noqa: E402
 
 from vnsearch import Index  # noqa: E402
@@ -46,12 +46,6 @@ COLLECTIONS = {
     "xquad-vi": ("XQuAD-vi", "xquad-", "come from MLQA-vi questions, not these"),
     "mlqa-vi": ("MLQA-vi", "", "come from these questions"),
 }
-
-
-def no_diacritics(text: str) -> str:
-    """Every tone and shape mark removed, đ → d: how many people type without an input method."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
 
 
 def syllables(text: str) -> list[str]:

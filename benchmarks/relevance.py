@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA, baomoi, xquad_corpus  # noqa: E402
 from peers import Bm25s, Engine, Fts5, Tantivy, Vnsearch, WhooshStandard  # noqa: E402
+from queries import no_diacritics  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / "indexes" / "bench"
@@ -33,12 +34,6 @@ QUICK_DISTRACTORS = 3000
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 _TONE_KEYS = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
-
-
-def no_diacritics(text: str) -> str:
-    """Every tone and shape mark removed, đ → d: how many people type without an input method."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
 
 
 def telex(text: str) -> str:

@@ -19,14 +19,12 @@ import json
 import os
 import platform
 import random
-import re
 import resource
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ sys.path.insert(0, str(HERE))
 
 from corpora import baomoi  # noqa: E402
 from peers import Fts5, Tantivy, Vnsearch, WhooshStandard, size_of, words  # noqa: E402
+from queries import no_diacritics, run_of  # noqa: E402
 from timing import percentile  # noqa: E402
 
 WORK = HERE.parent / "indexes" / "speed"
@@ -43,7 +42,6 @@ ENGINES = ["vnsearch", "whoosh-standard", "sqlite-fts5", "tantivy"]
 QUICK_DOCS = 2000
 SEGMENT_DOCS = 1000  # articles whose titles and bodies both segmenters read (QUICK_DOCS / 10 with --quick)
 COLD_RUNS = 3
-_SYLLABLE = re.compile(r"\w+")
 
 
 # --- engines: the peers of the relevance benchmark, plus reopening and adding to a built index ---
@@ -283,26 +281,16 @@ def cold_start(name: str, query: str) -> dict[str, float]:
 # --- queries ---
 
 
-def no_diacritics(text: str) -> str:
-    """Tone and shape marks removed, đ → d: how many people type."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
-
-
 def make_queries(limit: int | None, count: int, seed: int) -> list[str]:
     """`count` queries of 1–6 consecutive syllables from titles and bodies, every other one unaccented."""
     rng = random.Random(seed)
     docs = [d for n, d in enumerate(baomoi(limit)) if n % 7 == seed % 7]
     queries: list[str] = []
     while len(queries) < count:
-        size = 1 + len(queries) % 6
         doc = rng.choice(docs)
-        syllables = _SYLLABLE.findall(doc["title"] if rng.random() < 0.3 else doc["body"])
-        if len(syllables) < size:
-            continue
-        start = rng.randrange(len(syllables) - size + 1)
-        text = " ".join(syllables[start : start + size])
-        queries.append(no_diacritics(text) if len(queries) % 2 else text)
+        text = run_of(doc["title"] if rng.random() < 0.3 else doc["body"], 1 + len(queries) % 6, rng)
+        if text is not None:
+            queries.append(no_diacritics(text) if len(queries) % 2 else text)
     return queries
 
 

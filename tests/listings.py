@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import random
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import corpora  # noqa: E402
+from queries import no_diacritics  # noqa: E402
 
 DISTRICTS = ["Cầu Giấy", "cau giay", "Đống Đa", "Hà Đông", "ha dong", "Hoàng Mai", "Tây Hồ", "Long Biên", "Ba Đình"]
 KINDS = {
@@ -37,7 +37,7 @@ def made_up(count: int) -> list[dict[str, Any]]:
     for n in range(count):
         kind, district = rng.choice(list(KINDS)), rng.choice(NAMES)
         if rng.random() < 0.2:  # typed without diacritics, as some listings are
-            district = _plain(district).lower()
+            district = no_diacritics(district).lower()
         doc: dict[str, Any] = {"id": f"m{n}", "title": f"{kind} {district}", "address": f"Phố {n % 40}, {district}",
                                "property_type": KINDS[kind], "nhatot": rng.random() < 0.4}  # fmt: skip
         if rng.random() < 0.9:
@@ -49,8 +49,3 @@ def made_up(count: int) -> list[dict[str, Any]]:
             doc["legal"] = " / ".join(rng.sample(LEGAL, rng.randint(1, 2)))
         docs.append(doc)
     return docs
-
-
-def _plain(text: str) -> str:
-    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return stripped.replace("đ", "d").replace("Đ", "D")
