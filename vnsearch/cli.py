@@ -384,7 +384,7 @@ def suggest(prefix: str, index_path: Path, limit: int) -> None:
     """Complete the last word of a partial query.
 
     Prints whole queries, most frequent completion first, one a line; diacritics are optional
-    (quan 5 dan v → quan 5 dân vận). Nothing is printed when there is nothing to complete.
+    (hoi nghi tong k → hội nghị tổng kết). Nothing is printed when there is nothing to complete.
     """
     with opened(index_path) as index:
         completions = index.suggest(prefix, limit=limit)

@@ -233,7 +233,7 @@ class Index:
 
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
         """Up to `limit` whole queries completing the last word of `prefix`, most frequent first,
-        diacritics optional (`quan 5 dan v` → `quan 5 dân vận`, …); [] when there is nothing to complete.
+        diacritics optional (`hoi nghi tong k` → `hội nghị tổng kết`, …); [] when there is nothing to complete.
 
         Milliseconds, from the index's vocabulary: read once per commit (seconds on a large index), in
         the background after the first, serving the previous one meanwhile (see `lexicon.recent`)."""

@@ -34,7 +34,7 @@ def complete(prefix: str, corpus: Corpus, limit: int = 5) -> list[str]:
 
     The last syllable (cut short, diacritics optional) is completed from the index's syllables, ranked
     by how often each follows the syllable before it; the syllables before it keep what was typed,
-    the last few with diacritics restored where they were left out (`quan 5 dan v` → `quận 5 dân vận`)."""
+    the last few with diacritics restored where they were left out (`hoi nghi tong k` → `hội nghị tổng kết`)."""
     normal, _ = normalize(prefix)
     spans = list(syllables(normal))
     if not spans or spans[-1][2] < len(normal.rstrip()):
@@ -44,7 +44,7 @@ def complete(prefix: str, corpus: Corpus, limit: int = 5) -> list[str]:
     ranked = _ranked(fold(typed[-1]), [fold(s) for s in typed[:-1]], lex, corpus)
     if not ranked:
         return []
-    # The last words before are restored together with the likeliest completion (`gia v` → `giá vàng`).
+    # The last words before are restored together with the likeliest completion (`tong k` → `tổng kết`).
     window = spans[-1 - CONTEXT_SYLLABLES : -1]
     as_typed = [term_forms(surface)[0] for surface, _, _ in spans[: -1 - len(window)]]
     context = as_typed + _restored([*(surface for surface, _, _ in window), ranked[0]], corpus)[:-1]
