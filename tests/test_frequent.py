@@ -90,14 +90,15 @@ def test_rankings_are_unchanged_and_frequent_terms_skip_whoosh(
 ) -> None:
     with_arrays, without = indexes
     read_through_whoosh: list[int] = []
-    read = SegmentView.postings
+    read = SegmentView.find
 
-    def counted(view: SegmentView, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        docs, freqs = read(view, field, term)
-        read_through_whoosh.append(len(docs))
-        return docs, freqs
+    def counted(view: SegmentView, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        found = read(view, field, term)
+        if found is not None:
+            read_through_whoosh.append(len(found[0]))
+        return found
 
-    monkeypatch.setattr(SegmentView, "postings", counted)
+    monkeypatch.setattr(SegmentView, "find", counted)
     ours = {query: [(hit.id, hit.score) for hit in with_arrays.search(query)] for query in QUERIES}
     beside_arrays = list(read_through_whoosh)
     read_through_whoosh.clear()

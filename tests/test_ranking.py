@@ -1,9 +1,15 @@
 import unicodedata
 
+import numpy as np
 import pytest
 
 from tests.conftest import SEED_ID
 from vnsearch import Index
+from vnsearch.demo import sample_documents
+from vnsearch.search.plan import Clause, build
+from vnsearch.search.query import understand
+from vnsearch.search.ranking import K1, B, Corpus
+from vnsearch.suggest.vocabulary import Vocabulary
 
 
 def ids(index: Index, text: str) -> list[str]:
@@ -99,11 +105,66 @@ def test_a_commit_does_not_make_searches_read_old_segments_again(tmp_path, monke
     index = Index.create(tmp_path / "ix")
     index.add([{"id": "a", "title": "Dân vận", "body": "Quận 5 tổng kết công tác dân vận năm 2023."}])
     reads = []
-    original = SegmentView.postings
-    monkeypatch.setattr(SegmentView, "postings", lambda view, *term: reads.append(1) or original(view, *term))
+    original = SegmentView.find
+
+    def find(view: SegmentView, field: str, term: str) -> object:
+        found = original(view, field, term)
+        if found is not None:
+            reads.append(view.id)
+        return found
+
+    monkeypatch.setattr(SegmentView, "find", find)
     assert [hit.id for hit in index.search("công tác dân vận")] == ["a"]
-    assert reads
+    first = set(reads)
+    assert len(first) == 1
     reads.clear()
     index.add([{"id": "b", "title": "Giá vàng", "body": "Giá vàng hôm nay tăng mạnh."}])
     assert [hit.id for hit in index.search("công tác dân vận")] == ["a"]
     assert reads == []  # the new segment holds none of the words; the old one's postings were kept
+
+
+def reference_scores(corpus: Corpus, clauses: list[Clause]) -> np.ndarray:
+    """BM25F as ranking computed it before impacts: every term's frequencies summed over the fields
+    into an array of all the documents, its live holders counted there, saturated and added."""
+    scores = np.zeros(corpus.size, dtype=np.float64)
+    for clause in clauses:
+        frequency = np.zeros(corpus.size, dtype=np.float64)
+        for field, weight in corpus.fields.items():
+            docs, freqs = corpus.snapshot.postings(field, clause.term)
+            norm = 1 - B + B * corpus.lengths[field][docs] / corpus.average[field]
+            frequency[docs] += weight * freqs / norm
+        frequency[~corpus.live] = 0
+        df = int(np.count_nonzero(frequency))
+        if df:
+            scores += clause.weight * corpus.idf(df) * frequency * (K1 + 1) / (frequency + K1)
+    return scores
+
+
+QUESTIONS = [
+    "Quận 5 dân vận 2023",
+    "quan 5 dan van 2023",
+    "Ai là người đứng đầu Hội đồng nhân dân thành phố?",
+    "kết quả thực hiện công tác dân vận của hệ thống chính trị năm qua như thế nào",
+    "giá vàng hôm nay",
+    "UBND TP.HCM",
+]
+
+
+def test_impacts_score_as_bm25f_over_every_document_did(tmp_path) -> None:
+    index = Index.create(tmp_path / "ix")
+    docs = list(sample_documents())
+    index.add(docs[:120])
+    index.add(docs[120:])  # two segments
+    index.delete(docs[3]["id"])
+    index.update({**docs[200], "body": docs[200]["body"] + " Giá vàng hôm nay tăng."})
+    corpus = index._corpus()
+    assert len(corpus.snapshot.reader.segments) >= 2 and not corpus.live.all()
+    for text in QUESTIONS:
+        _, parsed = understand(text, Vocabulary(corpus), index._schema)
+        plan = build(parsed, Vocabulary(corpus))
+        expected = reference_scores(corpus, list(plan.clauses))
+        assert np.allclose(corpus.score(plan.clauses), expected, rtol=1e-5, atol=1e-6), text
+        hits = index.search(text, limit=10, snippets=False)
+        top = np.argsort(-expected, kind="stable")[: len(hits)]
+        assert [hit.score for hit in hits] == pytest.approx(list(expected[top]), rel=1e-5), text
+        assert hits.total == int(np.count_nonzero(expected[corpus.live])), text

@@ -4,6 +4,8 @@ and Whoosh's readers must get the same through the adapter (`W3TermInfo`, TermNo
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,13 +99,20 @@ def test_whoosh_reads_the_table_through_the_adapter(table: tuple[terms.TermTable
         expected = terms.decode(entry(n))
         info = whoosh.term_info(field, text)
         assert (info.weight(), info.doc_frequency(), info.max_weight()) == (
-            expected.weight, expected.doc_frequency, expected.max_weight
+            expected.weight,
+            expected.doc_frequency,
+            expected.max_weight,
         )
         assert (info.min_id(), info.max_id(), info.min_length(), info.max_length()) == (
-            expected.min_id, expected.max_id, expected.min_length, expected.max_length
+            expected.min_id,
+            expected.max_id,
+            expected.min_length,
+            expected.max_length,
         )
-        assert info.inlined_postings() == expected.postings if expected.postings else info.extent() == (
-            expected.offset, expected.length
+        assert (
+            info.inlined_postings() == expected.postings
+            if expected.postings
+            else info.extent() == (expected.offset, expected.length)
         )
     with pytest.raises(adapter.TermNotFound):
         whoosh.term_info("body", b"\xff")
@@ -162,3 +171,39 @@ def test_any_terms_and_postings_read_back(found: dict[bytes, list[tuple[int, int
 def test_the_table_of_a_real_segment_checks_clean(sample_index) -> None:  # noqa: ANN001
     snapshot = sample_index._snapshot()
     assert all(view.table.problems() == [] for view, _ in snapshot.reader.segments)
+
+
+def without_checksums(data: bytes) -> bytes:
+    """The same table as a writer before the key checksums existed wrote it."""
+    (size,) = terms._TRAILER.unpack_from(data, len(data) - terms._TRAILER.size)
+    trailer = pickle.loads(data[len(data) - terms._TRAILER.size - size : len(data) - terms._TRAILER.size])
+    old = pickle.dumps(trailer[:5], 4)
+    return data[: trailer[2]] + old + terms._TRAILER.pack(len(old))
+
+
+def test_absent_terms_are_told_apart_without_reading_a_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = real_terms()
+    data = write(keys, [entry(n) for n in range(len(keys))])
+    with_checksums, old = terms.TermTable(data), terms.TermTable(without_checksums(data))
+    probes = [(field, text + suffix) for field, text in keys for suffix in (b"\x00", b"a", b"\xc3\xa0")]
+    probes += [(field, text[:-1]) for field, text in keys] + [("url", text) for _, text in keys]
+    reads = []
+    original = terms.TermTable._records
+    monkeypatch.setattr(terms.TermTable, "_records", lambda table, block: reads.append(table) or original(table, block))
+    present = set(keys)
+    for probe in probes:
+        assert with_checksums.entry(*probe) == old.entry(*probe)
+        assert (with_checksums.entry(*probe) is not None) == (probe in present)
+    blocks_read = reads.count(with_checksums)
+    absent = sum(probe not in present for probe in probes)
+    assert absent > 1_000 and blocks_read - 2 * (len(probes) - absent) <= absent // 100  # a false match is rare
+    assert reads.count(old) >= absent // 2  # without checksums, most absent keys cost a block
+
+
+def test_damaged_checksums_are_reported() -> None:
+    keys = real_terms()[:50]
+    data = bytearray(write(keys, [entry(n) for n in range(len(keys))]))
+    (size,) = terms._TRAILER.unpack_from(data, len(data) - terms._TRAILER.size)
+    start = pickle.loads(data[len(data) - terms._TRAILER.size - size : len(data) - terms._TRAILER.size])[5]
+    data[start + 5] ^= 0x10
+    assert terms.TermTable(bytes(data)).problems() == ["its term table's key checksums disagree with its keys"]

@@ -671,9 +671,14 @@ class SegmentView:
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, frequencies) of a term (deleted documents included), empty if absent."""
+        found = self.find(field, term)
+        return (np.zeros(0, np.int64), np.zeros(0, np.float32)) if found is None else found
+
+    def find(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, frequencies) of a term (deleted documents included), None if absent."""
         info = self.info(field, term)
         if info is None:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return None
         if info.postings is not None:
             return np.asarray(info.postings[0], dtype=np.int64), np.asarray(info.postings[1], dtype=np.float32)
         if self.table is not None:

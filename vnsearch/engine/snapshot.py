@@ -81,17 +81,19 @@ class Snapshot:
         return np.concatenate(docs), np.concatenate(freqs)
 
     def _segment_postings(self, view: SegmentView, field: str, term: str) -> Postings | None:
+        """A term's postings in one segment, None when it holds none (which the term table's checksums
+        tell at little cost, so absent terms are not cached)."""
         key = (view.id, field, term)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        arrays = view.memo("frequent", lambda: _frequent_arrays(view))
-        found = arrays.read(field, term) if arrays is not None else None
+        found = self._cache.get(key)
         if found is None:
-            if view.info(field, term) is None:
-                return None
-            found = view.postings(field, term)
-        return self._cache.put(key, found)
+            arrays = view.memo("frequent", lambda: _frequent_arrays(view))
+            found = arrays.read(field, term) if arrays is not None else None
+            if found is None:
+                found = view.find(field, term)
+                if found is None:
+                    return None
+            self._cache.put(key, found)
+        return found
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Documents holding `term` in `field` (deleted ones included until a merge drops them)."""

@@ -7,14 +7,21 @@ terms are written in sorted blocks of BLOCK_TERMS, each key (a 2-byte field numb
 UTF-8 bytes) sharing its prefix with the one before it, term infos and inlined postings as varints:
 about 15 bytes for a term found once. A lookup bisects the first keys of the blocks (kept in memory)
 and reads one block.
+
+Most lookups are for terms a segment does not hold (a query's pairs and candidate words, in all but a
+few segments), and reading a block costs some microseconds of Python. So the table also holds the
+sorted CRC-32s of its keys, 4 bytes a term: a key whose checksum is not among them is absent after one
+bisection in C. Tables written before the checksums existed are read without them.
 """
 
 from __future__ import annotations
 
 import pickle
 import struct
+import sys
+import zlib
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +32,7 @@ from vnsearch.engine.postings import Block, Extent
 BLOCK_TERMS = 16
 _TRAILER = struct.Struct("<Q")
 _FIELD = struct.Struct(">H")
+_NO_FIELD = _FIELD.pack(65535)
 _INLINED = 1
 _FRACTIONAL = 2  # weights are not all whole numbers: stored as float32, not varints
 _VALUES = 4  # inlined postings with values (positions), one per posting; pairs and ids have none
@@ -162,6 +170,7 @@ class TermTableWriter:
         self._first_keys: list[bytes] = []
         self._offsets: list[int] = []
         self._count = 0
+        self._checksums = array("I")
 
     def add(self, field: str, text: bytes, entry: bytes) -> None:
         number = self._fields.setdefault(field, len(self._fields))
@@ -181,6 +190,7 @@ class TermTableWriter:
         block += key[shared:]
         append_varint(len(entry), block)
         block += entry
+        self._checksums.append(zlib.crc32(key))
         self._previous = key
         self._in_block += 1
         self._count += 1
@@ -195,10 +205,20 @@ class TermTableWriter:
         if self._in_block:
             self._flush()
         end = self._file.tell()
-        trailer = pickle.dumps((self._fields, self._count, end, self._first_keys, self._offsets), 4)
+        checksums = array("I", sorted(self._checksums))
+        if sys.byteorder != "little":
+            checksums.byteswap()
+        self._file.write(checksums.tobytes())
+        trailer = pickle.dumps((self._fields, self._count, end, self._first_keys, self._offsets, end), 4)
         self._file.write(trailer)
         self._file.write(_TRAILER.pack(len(trailer)))
         self._file.close()
+
+
+def _swapped(checksums: memoryview) -> array:
+    values = array("I", checksums.tobytes())
+    values.byteswap()
+    return values
 
 
 def _shared(a: bytes, b: bytes) -> int:
@@ -217,8 +237,14 @@ class TermTable:
         self._data = data
         (size,) = _TRAILER.unpack_from(data, len(data) - _TRAILER.size)
         trailer = pickle.loads(data[len(data) - _TRAILER.size - size : len(data) - _TRAILER.size])
-        self._fields, self._count, self._end, self._first_keys, self._offsets = trailer
+        self._fields, self._count, self._end, self._first_keys, self._offsets = trailer[:5]
         self._names = {number: name for name, number in self._fields.items()}
+        self._prefixes = {name: _FIELD.pack(number) for name, number in self._fields.items()}
+        self._checksums: Sequence[int] | None = None
+        if len(trailer) > 5:
+            checksums = memoryview(data)[trailer[5] : trailer[5] + 4 * self._count]
+            # A memoryview of the file is read in place by `bisect`; a big-endian machine needs a copy.
+            self._checksums = checksums.cast("I") if sys.byteorder == "little" else _swapped(checksums)
 
     def __len__(self) -> int:
         return self._count
@@ -228,7 +254,7 @@ class TermTable:
         return list(self._fields)
 
     def _key(self, field: str, text: bytes) -> bytes:
-        return _FIELD.pack(self._fields.get(field, 65535)) + text
+        return self._prefixes.get(field, _NO_FIELD) + text
 
     def _term(self, key: bytes) -> Key:
         return self._names[key[0] << 8 | key[1]], key[2:]
@@ -263,6 +289,11 @@ class TermTable:
     def entry(self, field: str, text: bytes) -> bytes | None:
         """The stored entry of a term (see `decode`), or None if the segment does not hold it."""
         key = self._key(field, text)
+        if self._checksums is not None:
+            checksum = zlib.crc32(key)
+            at = bisect_left(self._checksums, checksum)
+            if at == len(self._checksums) or self._checksums[at] != checksum:
+                return None
         block = bisect_right(self._first_keys, key) - 1
         if block >= 0:
             for found, entry in self._records(block):
@@ -320,4 +351,8 @@ class TermTable:
             return [f"its term table cannot be read after {count} terms: {type(error).__name__}: {error}"]
         if count != self._count:
             return [f"its term table holds {count} terms but says {self._count}"]
+        if self._checksums is not None:
+            listed = sorted(zlib.crc32(key) for block in range(len(self._offsets)) for key, _ in self._records(block))
+            if listed != list(self._checksums):
+                return ["its term table's key checksums disagree with its keys"]
         return []

@@ -113,10 +113,12 @@ def _typo_variants(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Claus
 
 
 def _known_word(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
-    """The n-gram as a pyvi word, if the index knows it: folded, plus a bonus for the exact form."""
+    """The n-gram as a pyvi word, if a live document holds it: folded, plus a bonus for the exact form.
+
+    Asked of the postings, like typo variants: a known word's are the ones ranking reads next."""
     folded = WORD_JOINER.join(t.folded for t in terms)
     exact = WORD_JOINER.join(t.canonical for t in terms)
-    if not vocabulary.doc_frequency(folded):
+    if not vocabulary.live_frequency(folded):
         return []
     clauses = [Clause(folded, WORD_BOOST)]
     if exact != folded:

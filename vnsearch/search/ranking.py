@@ -2,8 +2,9 @@
 
 Whoosh's own matchers score document by document in Python, which costs seconds for the dozen-term
 OR queries that questions produce on tens of thousands of articles. Here each term's postings are
-read as arrays (`engine.snapshot`) and scored for all documents at once; the engine evaluates the
-plan's required and excluded conditions. When those keep few documents, only they are scored.
+read as arrays (`engine.snapshot`) and turned once per commit into impacts, the term's score in each
+document holding it; a query adds its clauses' impacts, touching only the documents that hold them.
+The engine evaluates the plan's required and excluded conditions.
 """
 
 from __future__ import annotations
@@ -25,16 +26,32 @@ K1 = 1.2
 # articles, nDCG@10 went 0.887 / 0.902 / 0.913 / 0.917 for b = 0.6 / 0.75 / 0.9 / 1.0; 0.9 keeps
 # some slack for collections whose long documents are the relevant ones.
 B = 0.9
-CACHE_TERMS = 4096
-# Conditions keeping less than this share of the documents: only those are scored.
-SELECTIVE = 0.5
+# Impacts of recently searched terms kept per commit: about 12 bytes a document holding the term.
+CACHE_BYTES = 256 * 2**20
 SECONDS_A_DAY = 86_400.0
 
-Postings = tuple[np.ndarray, np.ndarray, int]  # document numbers, frequencies, live document frequency
+# A term held by more than this share of the documents keeps its impacts as one value per document:
+# smaller than (document number, impact) pairs, and added to the scores without scattering.
+DENSE = 1 / 3
+
+
+@dataclass(frozen=True, slots=True)
+class Impacts:
+    """A term's BM25F score in each live document holding it: `scores[docs]` (ascending documents), or
+    with `docs` None one score per document of the snapshot (0 where it is absent)."""
+
+    docs: np.ndarray | None
+    scores: np.ndarray
+    frequency: int  # live documents holding the term
+
+    @property
+    def nbytes(self) -> int:
+        return 64 + self.scores.nbytes + (0 if self.docs is None else self.docs.nbytes)
 
 
 class Corpus:
-    """A snapshot's documents ready to score: field lengths, their averages, and postings by term."""
+    """A snapshot's documents ready to score: field lengths, their averages, and each term's impacts
+    (its BM25F score in every live document holding it), computed once per commit and term."""
 
     def __init__(self, snapshot: Snapshot):
         self.snapshot = snapshot
@@ -44,67 +61,58 @@ class Corpus:
         self.count = snapshot.count
         self.lengths = {name: snapshot.lengths(name) for name in self.fields}
         self.average = {name: max(snapshot.total_length(name) / max(self.count, 1), 1.0) for name in self.fields}
-        self._cache: LRU[tuple[str, str], Postings] = LRU(CACHE_TERMS)
+        self._cache: LRU[str, Impacts] = LRU(CACHE_BYTES, size=lambda found: found.nbytes)
 
     def doc_frequency(self, term: str) -> int:
         """Documents containing `term` in any text field, summed over the fields (deleted ones included
-        until a merge drops them)."""
+        until a merge drops them), from the term statistics alone."""
         return sum(self.snapshot.doc_frequency(field, term) for field in self.fields)
 
-    def postings(self, field: str, term: str) -> Postings:
-        """(document numbers, term frequencies, live document frequency) of `term` in `field`."""
-        key = (field, term)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        docs, freqs = self.snapshot.postings(field, term)
-        return self._cache.put(key, (docs, freqs, int(self.live[docs].sum())))
+    def live_frequency(self, term: str) -> int:
+        """Live documents holding `term` in any text field, each once (from the postings ranking reads)."""
+        return self.impacts(term).frequency
 
     def idf(self, df: int) -> float:
         return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
 
-    def score(self, clauses: Iterable[Clause], among: np.ndarray | None = None) -> np.ndarray:
-        """BM25F summed over clauses, for every document, or for the documents `among` (ascending) only.
+    def impacts(self, term: str) -> Impacts:
+        """The BM25F score of `term` in each live document holding it.
 
-        Per term, field frequencies are length-normalised, weighted by the schema's field weights and
-        added before saturating, so a word in both title and body is not counted as two matches. The
-        document frequency is always the collection's."""
-        size = self.size if among is None else len(among)
-        if among is not None:
-            where = np.full(self.size, -1, dtype=np.int64)
-            where[among] = np.arange(size)
-        scores = np.zeros(size, dtype=np.float32)
+        Per document, field frequencies are length-normalised, weighted by the schema's field weights
+        and added before saturating, so a word in both title and body is not counted as two matches."""
+        cached = self._cache.get(term)
+        if cached is not None:
+            return cached
+        parts = []
+        for field, field_weight in self.fields.items():
+            docs, freqs = self.snapshot.postings(field, term)
+            kept = self.live[docs]
+            docs, freqs = docs[kept], freqs[kept]
+            norm = 1 - B + B * self.lengths[field][docs] / self.average[field]
+            parts.append((docs, field_weight * freqs / norm))
+        if len(parts) == 1:
+            docs, frequency = parts[0]
+        else:
+            docs, where = np.unique(np.concatenate([d for d, _ in parts]), return_inverse=True)
+            frequency = np.bincount(where, np.concatenate([f for _, f in parts]), len(docs))
+        frequency = frequency.astype(np.float32)
+        impact = (self.idf(len(docs)) * frequency * (K1 + 1) / (frequency + K1)).astype(np.float32)
+        if len(docs) > DENSE * self.size:
+            dense = np.zeros(self.size, dtype=np.float32)
+            dense[docs] = impact
+            return self._cache.put(term, Impacts(None, dense, len(docs)))
+        return self._cache.put(term, Impacts(docs, impact, len(docs)))
+
+    def score(self, clauses: Iterable[Clause]) -> np.ndarray:
+        """BM25F summed over clauses, for every document (0 for those holding none of the terms)."""
+        scores = np.zeros(self.size, dtype=np.float32)
         for clause in clauses:
-            frequency = np.zeros(size, dtype=np.float32)
-            holders = []
-            for field, field_weight in self.fields.items():
-                docs, freqs, live = self.postings(field, clause.term)
-                if not len(docs):
-                    continue
-                holders.append((docs, live))
-                if among is not None:
-                    inside = where[docs] >= 0
-                    docs, freqs, at = docs[inside], freqs[inside], where[docs[inside]]
-                norm = 1 - B + B * self.lengths[field][docs] / self.average[field]
-                frequency[docs if among is None else at] += field_weight * freqs / norm
-            df = self._document_frequency(holders, frequency if among is None else None)
-            if df:
-                scores += clause.weight * self.idf(df) * frequency * (K1 + 1) / (frequency + K1)
+            found = self.impacts(clause.term)
+            if found.docs is None:
+                scores += clause.weight * found.scores
+            else:
+                scores[found.docs] += clause.weight * found.scores
         return scores
-
-    def _document_frequency(self, holders: list[tuple[np.ndarray, int]], frequency: np.ndarray | None) -> int:
-        """Live documents holding a term in any text field: from the frequencies when every document was
-        scored, else counted over the fields' postings, each document once."""
-        if frequency is not None:
-            return int(np.count_nonzero(frequency[self.live]))
-        if len(holders) <= 1:
-            return holders[0][1] if holders else 0
-        seen = np.zeros(self.size, dtype=bool)
-        found = 0
-        for docs, _ in holders:
-            found += int(np.count_nonzero(~seen[docs] & self.live[docs]))
-            seen[docs] = True
-        return found
 
 
 @dataclass(frozen=True)
@@ -128,11 +136,7 @@ def rank(
     if plan.excluded is not None:
         mask &= ~snapshot.matching(plan.excluded)
     candidates = np.flatnonzero(mask)
-    if plan.required is not None and len(candidates) < SELECTIVE * corpus.size:
-        scores = np.zeros(corpus.size, dtype=np.float32)
-        scores[candidates] = corpus.score(plan.clauses, candidates)
-    else:
-        scores = corpus.score(plan.clauses)
+    scores = corpus.score(plan.clauses)
     if plan.needs_match:
         candidates = candidates[scores[candidates] > 0]
         mask = np.zeros(corpus.size, dtype=bool)

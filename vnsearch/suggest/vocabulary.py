@@ -24,7 +24,7 @@ class Vocabulary:
         return self._corpus.doc_frequency(term)
 
     def live_frequency(self, term: str) -> int:
-        return sum(self._corpus.postings(field, term)[2] for field in self._corpus.fields)
+        return self._corpus.live_frequency(term)
 
     def typo_variants(self, folded: str) -> list[str]:
         return typo_variants(folded, self._corpus)
