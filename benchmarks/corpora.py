@@ -71,3 +71,28 @@ def dantri(limit: int | None = None) -> Iterator[dict]:
             if limit is not None and n >= limit:
                 return
             yield json.loads(line)
+
+
+def vietnews(limit: int | None = None) -> Iterator[dict]:
+    """The 50,000 VietNews/VNDS articles of shards 00–04 less the exact duplicates: title, and sapo + body
+    as the body. Tests and benchmarks only: no licence."""
+    count = 0
+    for shard in range(5):
+        with gzip.open(DATA / "vietnews-vnds" / f"corpus-{shard:02d}.jsonl.gz", "rt", encoding="utf-8") as lines:
+            for line in lines:
+                row = json.loads(line)
+                if row.get("duplicate_of"):
+                    continue
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                body = "\n".join(part for part in (row.get("sapo"), row.get("body")) if part)
+                yield {"id": row["id"], "title": row["title"], "body": body}
+
+
+def news() -> Iterator[dict]:
+    """Every real news article at hand (baomoi-news, vietnews-vnds, unc-dantri-news): id, title, body."""
+    yield from baomoi()
+    yield from vietnews()
+    for row in dantri():
+        yield {"id": f"dantri-{row['id']}", "title": row["title"], "body": row["body"]}

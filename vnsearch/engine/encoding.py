@@ -50,6 +50,11 @@ def whole(weights: Iterable[float]) -> tuple[float, ...]:
     return tuple(i if i == w else w for i, w in zip(ints, weights))
 
 
+def varint(value: int) -> bytes:
+    """`value` (>= 0) as a varint (see `append_varint`); small ones, most of them, from a table."""
+    return _SMALL[value] if value < _SMALL_LIMIT else _varint(value)
+
+
 @cache
 def _varint(value: int) -> bytes:
     out = bytearray()
@@ -57,10 +62,14 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
+_SMALL_LIMIT = 1 << 14
+_SMALL = [_varint.__wrapped__(n) for n in range(_SMALL_LIMIT)]
+
+
 def encode_positions(positions: list[int]) -> bytes:
     """Ascending positions as varints of their differences."""
     if len(positions) == 1:  # most terms of a document
-        return _varint(positions[0])
+        return varint(positions[0])
     out = bytearray()
     previous = 0
     for position in positions:
