@@ -1,7 +1,13 @@
 import unicodedata
 
+import pytest
+
 from tests.conftest import SEED_ID
 from vnsearch import Index
+from vnsearch.demo import sample_documents
+from vnsearch.language.normalize import fold as no_marks
+from vnsearch.search import snippets
+from vnsearch.search.query import ParsedQuery, terms_of
 from vnsearch.search.snippets import Snippet, make_snippet
 
 
@@ -62,3 +68,18 @@ def test_fast_match_search_agrees_with_walking_every_syllable() -> None:
         terms = {term_forms(s)[1]: frozenset() for s, _, _ in syllables(doc["title"])} | {"2": frozenset()}
         expected = [(a, b, term_forms(s)[1]) for s, a, b in syllables(doc["body"]) if term_forms(s)[1] in terms]
         assert find_matches(doc["body"], terms) == expected
+
+
+def test_many_terms_are_found_as_a_few_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = list(sample_documents())
+    pasted = docs[0]["body"][:900]  # a pasted paragraph: past REGEX_TERMS distinct syllables
+    regex_terms = snippets.REGEX_TERMS
+    for text in (pasted, no_marks(pasted)):
+        parsed = ParsedQuery(free=terms_of(text))
+        terms = parsed.highlight_terms()
+        assert len(terms) > regex_terms
+        found = {}
+        for limit in (0, 10**6):  # every syllable folded, or one regex
+            monkeypatch.setattr(snippets, "REGEX_TERMS", limit)
+            found[limit] = [snippets.find_matches(doc["body"], terms) for doc in docs[:40]]
+        assert found[0] == found[10**6] and sum(map(len, found[0])) > 1_000

@@ -7,7 +7,7 @@ from vnsearch import Index
 from vnsearch.language.analysis import term_forms
 from vnsearch.search.ranking import Corpus
 from vnsearch.suggest.complete import complete, did_you_mean
-from vnsearch.suggest.lexicon import lexicon, recent
+from vnsearch.suggest.lexicon import lexicon, syllable_counts
 from vnsearch.suggest.restore import END, QUESTION_WEIGHT, START, _question_grams, restore_diacritics
 from vnsearch.suggest.vocabulary import typo_variants
 
@@ -151,13 +151,28 @@ def test_a_deleted_article_no_longer_lends_its_words_to_restoration(make_index) 
 
 
 def test_typo_variants_do_not_wait_for_the_vocabulary_after_a_commit(make_index) -> None:
+    from vnsearch.suggest import lexicon as lexicon_module
+
     index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
-    before = recent(corpus_of(index).snapshot)
+    before = syllable_counts(corpus_of(index).snapshot)
+    assert before["truong"] == 5 and "trường" not in before and "thanh_pho" not in before
     index.add([{"id": "new", "body": "Trường mới khánh thành."}])
     reader = corpus_of(index).snapshot
-    assert recent(reader) is before  # an older generation's counts serve typo variants
+    assert syllable_counts(reader) is before  # an older generation's counts serve typo variants
     assert typo_variants("truogn", corpus_of(index)) == ["truong"]
-    assert lexicon(reader) is not before and recent(reader) is lexicon(reader)
+    for thread in list(lexicon_module._building.values()):
+        thread.join()
+    assert syllable_counts(reader)["truong"] == 6
+
+
+def test_a_search_with_a_typo_does_not_read_the_whole_vocabulary(make_index) -> None:
+    from vnsearch.suggest import lexicon as lexicon_module
+
+    index = make_index([{"id": str(i), "body": "Trường học thành phố."} for i in range(5)])
+    assert [hit.id for hit in index.search("truogn hoc")][:1]
+    ids = corpus_of(index).snapshot.segment_ids
+    assert lexicon_module._cache.get(("syllables", ids)) is not None
+    assert lexicon_module._cache.get(("lexicon", ids)) is None  # words, forms and pairs: suggestions only
 
 
 def test_suggestions_after_a_commit_come_from_the_last_vocabulary_until_the_new_one_is_built(make_index) -> None:

@@ -10,7 +10,7 @@ after a write does not start cold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -195,9 +195,10 @@ class Snapshot:
         key[np.isnan(key)] = np.inf
         return key
 
-    def term_counts(self) -> dict[str, int]:
+    def term_counts(self, keep: Callable[[str], bool] | None = None) -> dict[str, int]:
         """Total occurrences of every syllable and word term of the text fields (all but the pairs),
-        over all segments: from each segment's counts file (`frequent`), or else its term table.
+        or of those `keep` says, over all segments: from each segment's counts file (`frequent`), or
+        else its term table.
 
         Summed in a dict: np.unique over the terms as a string array sorts them, ten times slower."""
         counts: dict[str, int] = {}
@@ -209,7 +210,8 @@ class Snapshot:
             else:
                 segment_counts = _table_counts(view, self.schema.text_fields)
             for term, count in segment_counts:
-                counts[term] = found(term, 0) + count
+                if keep is None or keep(term):
+                    counts[term] = found(term, 0) + count
         return counts
 
     def term_count(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vnsearch.language.normalize import fold
 from vnsearch.search.ranking import Corpus
-from vnsearch.suggest.lexicon import recent
+from vnsearch.suggest.lexicon import syllable_counts
 
 MIN_TYPO_LETTERS = 4
 # A typo variant must be this many times more frequent than the syllable as typed, and at least this
@@ -37,16 +37,16 @@ def typo_variants(term: str, corpus: Corpus, limit: int = 3) -> list[str]:
 
     Tones and letter shapes are not typos (folding already matches them), so the comparison is on
     folded forms; syllables under four letters, and anything but letters (codes, numbers), get none.
-    Counts may come from an earlier commit of the index (`lexicon.recent`): searches call this,
-    and must not wait for the vocabulary to be read again after each commit."""
+    Counts may come from an earlier commit of the index (`lexicon.syllable_counts`): searches call
+    this, and must not wait for the vocabulary to be read again after each commit."""
     folded = fold(term)
     if len(folded) < MIN_TYPO_LETTERS or not (folded.isascii() and folded.isalpha()):
         return []
-    lex = recent(corpus.snapshot)
-    found = sorted(((lex.count(v), v) for v in _edits(folded) if v in lex.syllables and v.isalpha()), reverse=True)
+    counts = syllable_counts(corpus.snapshot)
+    found = sorted(((counts[v], v) for v in _edits(folded) if v in counts), reverse=True)
     if not found:
         return []
-    floor = max(TYPO_RATIO * lex.count(folded), found[0][0] / TYPO_RATIO, 1)
+    floor = max(TYPO_RATIO * counts.get(folded, 0), found[0][0] / TYPO_RATIO, 1)
     return [v for count, v in found if count >= floor][:limit]
 
 
