@@ -150,15 +150,17 @@ QUESTIONS = [
 ]
 
 
-def test_impacts_score_as_bm25f_over_every_document_did(tmp_path) -> None:
+@pytest.mark.parametrize("deleting", [False, True])
+def test_impacts_score_as_bm25f_over_every_document_did(tmp_path, deleting: bool) -> None:
     index = Index.create(tmp_path / "ix")
     docs = list(sample_documents())
     index.add(docs[:120])
     index.add(docs[120:])  # two segments
-    index.delete(docs[3]["id"])
-    index.update({**docs[200], "body": docs[200]["body"] + " Giá vàng hôm nay tăng."})
+    if deleting:
+        index.delete(docs[3]["id"])
+        index.update({**docs[200], "body": docs[200]["body"] + " Giá vàng hôm nay tăng."})
     corpus = index._corpus()
-    assert len(corpus.snapshot.reader.segments) >= 2 and not corpus.live.all()
+    assert len(corpus.snapshot.reader.segments) >= 2 and corpus.live.all() != deleting
     for text in QUESTIONS:
         _, parsed = understand(text, Vocabulary(corpus), index._schema)
         plan = build(parsed, Vocabulary(corpus))

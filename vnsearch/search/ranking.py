@@ -33,6 +33,9 @@ SECONDS_A_DAY = 86_400.0
 # A term held by more than this share of the documents keeps its impacts as one value per document:
 # smaller than (document number, impact) pairs, and added to the scores without scattering.
 DENSE = 1 / 3
+# A term whose fields' postings hold more than this share of the documents is summed over its fields
+# in an array of every document, not by sorting its postings (most of a question's time at 300k).
+SCRATCH = 1 / 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,13 @@ class Corpus:
         self.count = snapshot.count
         self.lengths = {name: snapshot.lengths(name) for name in self.fields}
         self.average = {name: max(snapshot.total_length(name) / max(self.count, 1), 1.0) for name in self.fields}
+        # Per field, what a term's frequency in each document is multiplied by: the field's weight over
+        # the document's length normalisation.
+        self._scale = {
+            name: (weight / (1 - B + B * self.lengths[name] / self.average[name])).astype(np.float32)
+            for name, weight in self.fields.items()
+        }
+        self._all_live = self.count == self.size
         self._cache: LRU[str, Impacts] = LRU(CACHE_BYTES, size=lambda found: found.nbytes)
 
     def doc_frequency(self, term: str) -> int:
@@ -84,14 +94,21 @@ class Corpus:
         if cached is not None:
             return cached
         parts = []
-        for field, field_weight in self.fields.items():
+        for field in self.fields:
             docs, freqs = self.snapshot.postings(field, term)
-            kept = self.live[docs]
-            docs, freqs = docs[kept], freqs[kept]
-            norm = 1 - B + B * self.lengths[field][docs] / self.average[field]
-            parts.append((docs, field_weight * freqs / norm))
-        if len(parts) == 1:
-            docs, frequency = parts[0]
+            if not self._all_live:
+                kept = self.live[docs]
+                docs, freqs = docs[kept], freqs[kept]
+            if len(docs):
+                parts.append((docs, freqs * self._scale[field][docs]))
+        if len(parts) <= 1:
+            docs, frequency = parts[0] if parts else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        elif sum(len(d) for d, _ in parts) > self.size * SCRATCH:  # adding into an array beats sorting
+            scratch = np.zeros(self.size)
+            for field_docs, field_frequency in parts:
+                scratch[field_docs] += field_frequency
+            docs = np.flatnonzero(scratch > 0)  # on booleans: seven times faster than on floats
+            frequency = scratch[docs]
         else:
             docs, where = np.unique(np.concatenate([d for d, _ in parts]), return_inverse=True)
             frequency = np.bincount(where, np.concatenate([f for _, f in parts]), len(docs))
