@@ -1,15 +1,16 @@
-"""Speed and memory: vnsearch against Whoosh (StandardAnalyzer), SQLite FTS5 and tantivy-py on baomoi-news.
+"""Speed and memory: vnsearch against bm25s, Whoosh (StandardAnalyzer), SQLite FTS5 and tantivy-py on baomoi-news.
 
     python benchmarks/speed.py [--quick] [--limit N] [--queries N]
 
 In one run, on the same articles (all 35,439 unless --limit or --quick): index build (wall time, docs/s,
-MB of text/s, peak RSS of the process tree, size on disk); query latency p50/p95 over 1–6-word queries
-taken from the corpus, half without diacritics, on a warm index (vnsearch returns the top 10 with
-snippets); cold start (a new process: import, open, first result); adding 100 articles and committing;
-and vnsearch's word segmenter against pyvi's `ViTokenizer.tokenize` on the same texts. Every measurement
-runs in a fresh subprocess, so memory and start-up are each engine's own. Prints one table with the
-ratios vnsearch/peer and the targets of issue 4, and writes benchmarks/results/speed.md (speed-quick.md
-with --quick).
+MB of text/s, peak RSS of the process tree, size on disk); query latency p50/p95 per query shape on a
+warm index — short (1–4 syllables), questions (XQuAD-vi and MLQA-vi), long (a pasted paragraph of
+300–1,000 characters), each as written and without diacritics (`… bare`) — vnsearch returning the top
+10 with snippets and without; cold start (a new process: import, open, first result); adding 100
+articles and committing; and vnsearch's word segmenter against pyvi's `ViTokenizer.tokenize` on the
+same texts. Every measurement runs in a fresh subprocess, so memory and start-up are each engine's own.
+Prints one table with the ratios vnsearch/peer and the targets of issues 4 and 21, and writes
+benchmarks/results/speed.md (speed-quick.md with --quick).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import resource
 import statistics
 import subprocess
@@ -33,26 +33,28 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from corpora import baomoi  # noqa: E402
-from peers import Fts5, Tantivy, Vnsearch, WhooshStandard, size_of, words  # noqa: E402
-from queries import no_diacritics, run_of  # noqa: E402
+from peers import Bm25s, Fts5, Tantivy, Vnsearch, WhooshStandard, size_of, words  # noqa: E402
+from queries import SHAPES, by_shape  # noqa: E402
 from timing import percentile  # noqa: E402
 
 WORK = HERE.parent / "indexes" / "speed"
-ENGINES = ["vnsearch", "whoosh-standard", "sqlite-fts5", "tantivy"]
+ENGINES = ["vnsearch", "bm25s", "whoosh-standard", "sqlite-fts5", "tantivy"]
+ON_DISK = [name for name in ENGINES if name != "bm25s"]  # bm25s lives in memory: no cold start, no adding
 QUICK_DOCS = 2000
 SEGMENT_DOCS = 1000  # articles whose titles and bodies both segmenters read (QUICK_DOCS / 10 with --quick)
 COLD_RUNS = 3
+WARMUP = 5
 
 
 # --- engines: the peers of the relevance benchmark, plus reopening and adding to a built index ---
 
 
 class VnsearchEngine(Vnsearch):
-    """vnsearch as a user runs it: top 10 with snippets."""
+    """vnsearch as a user runs it: top 10, with snippets unless told otherwise."""
 
-    def search(self, text: str, k: int) -> list[str]:
+    def search(self, text: str, k: int, snippets: bool = True) -> list[str]:
         assert self.index is not None
-        return [hit.id for hit in self.index.search(text, limit=k)]
+        return [hit.id for hit in self.index.search(text, limit=k, snippets=snippets)]
 
     def add(self, docs: list[dict]) -> None:
         assert self.index is not None
@@ -92,6 +94,8 @@ class TantivyEngine(Tantivy):
 
 def engine(name: str) -> Any:
     """The engine called `name`, its index under WORK."""
+    if name == "bm25s":
+        return Bm25s()
     classes = {
         "vnsearch": VnsearchEngine,
         "whoosh-standard": WhooshEngine,
@@ -156,11 +160,19 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        self.peak = max(self.peak, own_peak_rss())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self.peak = max(self.peak, _tree_rss(os.getpid()))
+
+
+def own_peak_rss() -> int:
+    """This process's peak RSS in bytes since it started its program (`ru_maxrss` would count the
+    parent's peak too: Linux keeps it across exec)."""
+    with open("/proc/self/status", encoding="utf-8") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def _tree_rss(root: int) -> int:
@@ -191,8 +203,9 @@ def counted(limit: int | None, totals: dict[str, int]) -> Iterator[dict]:
         yield doc
 
 
-def child_build(name: str, limit: int | None, queries: list[str], warmup: list[str], reuse: bool) -> dict[str, Any]:
-    """Build the index (or, with `reuse`, open the one an earlier run built), then time every query on it, warm."""
+def child_build(name: str, limit: int | None, shapes: dict[str, list[str]], reuse: bool) -> dict[str, Any]:
+    """Build the index (or, with `reuse`, open the one an earlier run built), then time every query
+    shape on it, warm; vnsearch also without snippets (`<shape>, no snippets`)."""
     eng = engine(name)
     totals = {"docs": 0, "chars": 0}
     seconds = peak = None
@@ -201,17 +214,27 @@ def child_build(name: str, limit: int | None, queries: list[str], warmup: list[s
             start = time.perf_counter()
             eng.build(counted(limit, totals))
             seconds, peak = time.perf_counter() - start, rss.peak
+    runs = [(shape, {}) for shape in shapes]
     if name == "vnsearch":
-        eng.open()
-    for text in warmup:
-        eng.search(text if name == "vnsearch" else " ".join(words(text)), 10)
-    latencies = []
-    for text in queries:
-        query = text if name == "vnsearch" else " ".join(words(text))
-        start = time.perf_counter()
-        eng.search(query, 10)
-        latencies.append(time.perf_counter() - start)
-    return {"seconds": seconds, **totals, "rss": peak, "size": size_of(eng.path), "latencies": latencies}
+        runs += [(f"{shape}, no snippets", {"snippets": False}) for shape in shapes]
+    if name == "whoosh-standard":  # a pasted paragraph takes Whoosh seconds: its long runs would take the hour
+        runs = [(label, options) for label, options in runs if not label.startswith("long")]
+    latencies = {}
+    for label, options in runs:
+        if name == "vnsearch":  # each run from a newly opened index: none profits from another's caches
+            eng.open()
+        texts = shapes[label.split(",")[0]]
+        for text in texts[:WARMUP]:  # what a serving process has seen before: the shape's first few queries
+            eng.search(text if name == "vnsearch" else " ".join(words(text)), 10, **options)
+        times = []
+        for text in texts[WARMUP:]:
+            query = text if name == "vnsearch" else " ".join(words(text))
+            start = time.perf_counter()
+            eng.search(query, 10, **options)
+            times.append(time.perf_counter() - start)
+        latencies[label] = times
+    size = size_of(eng.path) if eng.path is not None else 0
+    return {"seconds": seconds, **totals, "rss": peak, "size": size, "latencies": latencies}
 
 
 def child_add(name: str, docs: list[dict]) -> dict[str, Any]:
@@ -278,22 +301,6 @@ def cold_start(name: str, query: str) -> dict[str, float]:
     return {"first": float(done) - start, "import": float(imported)}
 
 
-# --- queries ---
-
-
-def make_queries(limit: int | None, count: int, seed: int) -> list[str]:
-    """`count` queries of 1–6 consecutive syllables from titles and bodies, every other one unaccented."""
-    rng = random.Random(seed)
-    docs = [d for n, d in enumerate(baomoi(limit)) if n % 7 == seed % 7]
-    queries: list[str] = []
-    while len(queries) < count:
-        doc = rng.choice(docs)
-        text = run_of(doc["title"] if rng.random() < 0.3 else doc["body"], 1 + len(queries) % 6, rng)
-        if text is not None:
-            queries.append(no_diacritics(text) if len(queries) % 2 else text)
-    return queries
-
-
 # --- report ---
 
 
@@ -301,19 +308,24 @@ def render(results: dict[str, Any], header: str) -> str:
     """The report: header, one table of measures with ratios, the segmenter line, the targets."""
     names = [n for n in ENGINES if n in results["build"]]
     peers = names[1:]
-    rows: list[tuple[str, Callable[[str], float], str]] = [
+    rows: list[tuple[str, Callable[[str], float | None], str]] = [
         # label, value per engine, format
         ("build: wall time (s)", lambda n: _built(results, n, "seconds", 1), "{:,.0f}"),
         ("build: documents/s", lambda n: _per_second(results, n, "docs", 1), "{:,.0f}"),
         ("build: MB of text/s", lambda n: _per_second(results, n, "chars", 1e6), "{:.2f}"),
         ("build: peak RSS, process tree (MB)", lambda n: _built(results, n, "rss", 1e6), "{:,.0f}"),
-        ("index size on disk (MB)", lambda n: results["build"][n]["size"] / 1e6, "{:,.0f}"),
-        ("query p50 (ms)", lambda n: 1000 * percentile(results["build"][n]["latencies"], 50), "{:.1f}"),
-        ("query p95 (ms)", lambda n: 1000 * percentile(results["build"][n]["latencies"], 95), "{:.1f}"),
-        ("query p95, 1–4 words (ms)", lambda n: 1000 * percentile(short(results, n), 95), "{:.1f}"),
-        ("cold start: import (s)", lambda n: results["cold"][n]["import"], "{:.2f}"),
-        ("cold start: first result (s)", lambda n: results["cold"][n]["first"], "{:.2f}"),
-        ("add 100 articles + commit (s)", lambda n: results["add"][n]["add"], "{:.2f}"),
+        ("index size on disk (MB)", lambda n: _on_disk(results, n, "build", "size", 1e6), "{:,.0f}"),
+    ]
+    for label in results["build"]["vnsearch"]["latencies"]:
+        shape = label.split(",")[0]
+        for q in (50, 95):
+            rows.append(
+                (f"{label}: p{q} (ms)", lambda n, s=shape, run=label, q=q: _latency(results, n, s, run, q), "{:.1f}")
+            )
+    rows += [
+        ("cold start: import (s)", lambda n: _on_disk(results, n, "cold", "import", 1), "{:.2f}"),
+        ("cold start: first result (s)", lambda n: _on_disk(results, n, "cold", "first", 1), "{:.2f}"),
+        ("add 100 articles + commit (s)", lambda n: _on_disk(results, n, "add", "add", 1), "{:.2f}"),
     ]
     lines = [
         "| measure | " + " | ".join(names) + " | " + " | ".join(f"vnsearch/{p}" for p in peers) + " |",
@@ -321,11 +333,8 @@ def render(results: dict[str, Any], header: str) -> str:
     ]
     for label, value, fmt in rows:
         values = {n: value(n) for n in names}
-        ratios = [
-            f"{values['vnsearch'] / values[p]:.2f}" if values[p] and values["vnsearch"] is not None else "–"
-            for p in peers
-        ]
-        shown = ["reused" if values[n] is None else fmt.format(values[n]) for n in names]
+        ratios = [f"{values['vnsearch'] / values[p]:.2f}" if values[p] and values["vnsearch"] else "–" for p in peers]
+        shown = ["–" if values[n] is None else fmt.format(values[n]) for n in names]
         lines.append(f"| {label} | " + " | ".join(shown) + " | " + " | ".join(ratios) + " |")
     seg = results["segment"]
     segment_line = (
@@ -333,6 +342,18 @@ def render(results: dict[str, Any], header: str) -> str:
         f"{seg['vnsearch']:,.0f} chars/s, pyvi {seg['pyvi']:,.0f} chars/s, ratio {seg['vnsearch'] / seg['pyvi']:.2f}."
     )
     return "\n".join([header, "", *lines, "", segment_line, "", targets(results)])
+
+
+def _latency(results: dict[str, Any], name: str, shape: str, label: str, q: float) -> float | None:
+    """vnsearch's `label` run, or a peer's run of the same shape (peers make no snippets)."""
+    times = results["build"][name]["latencies"].get(label if name == "vnsearch" else shape)
+    return None if times is None else 1000 * percentile(times, q)
+
+
+def _on_disk(results: dict[str, Any], name: str, part: str, key: str, unit: float) -> float | None:
+    """A figure only engines with an index on disk have (None for bm25s)."""
+    found = results[part].get(name)
+    return None if not found or not found.get(key) else found[key] / unit
 
 
 def _built(results: dict[str, Any], name: str, key: str, unit: float) -> float | None:
@@ -346,34 +367,50 @@ def _per_second(results: dict[str, Any], name: str, key: str, unit: float) -> fl
     return None if build["seconds"] is None else build[key] / unit / build["seconds"]
 
 
-def short(results: dict[str, Any], name: str) -> list[float]:
-    """Latencies of `name` on the queries of 1–4 syllables."""
-    return [t for q, t in zip(results["queries"], results["build"][name]["latencies"]) if len(q.split()) <= 4]
+def _p95(results: dict[str, Any], name: str, *labels: str) -> float:
+    """p95 in ms of `name`'s queries of all `labels` together."""
+    return 1000 * percentile([t for label in labels for t in results["build"][name]["latencies"][label]], 95)
 
 
 def targets(results: dict[str, Any]) -> str:
-    """Issue 4's targets, each with the measured figure and whether it is met."""
+    """Issue 4's and issue 21's targets, each with the measured figure and whether it is met."""
     b, w = results["build"]["vnsearch"], results["build"].get("whoosh-standard")
-    v95 = 1000 * percentile(b["latencies"], 95)
-    checks = [
+    short = ("short", "short bare")
+    questions = ("question", "question bare")
+    checks: list[tuple[str, float | None, float, str, bool]] = [
         ("segmentation ≥ 3× pyvi", results["segment"]["vnsearch"] / results["segment"]["pyvi"], 3, "{:.2f}×", False),
         ("peak RSS < 1.5 GB", _built(results, "vnsearch", "rss", 1e9), 1.5, "{:.2f} GB", True),
-        ("p95, 1–4 words < 50 ms", 1000 * percentile(short(results, "vnsearch"), 95), 50, "{:.1f} ms", True),
+        ("p95, short queries < 50 ms", _p95(results, "vnsearch", *short), 50, "{:.1f} ms", True),
         ("from vnsearch import Index < 0.3 s", results["cold"]["vnsearch"]["import"], 0.3, "{:.2f} s", True),
         ("first result < 2 s", results["cold"]["vnsearch"]["first"], 2, "{:.2f} s", True),
         ("add 100 + commit < 5 s", results["add"]["vnsearch"]["add"], 5, "{:.2f} s", True),
+        ("issue 21: build ≥ 500 documents/s", _per_second(results, "vnsearch", "docs", 1), 500, "{:,.0f}", False),
+        (
+            "issue 21: questions with snippets, p95 ≤ 25 ms",
+            _p95(results, "vnsearch", *questions),
+            25,
+            "{:.1f} ms",
+            True,
+        ),
     ]
+    if "bm25s" in results["build"]:
+        bare = [f"{shape}, no snippets" for shape in questions]
+        ratio = _p95(results, "vnsearch", *bare) / _p95(results, "bm25s", *questions)
+        checks.append(("issue 21: questions without snippets, p95 ≤ 8× bm25s", ratio, 8, "{:.1f}×", True))
     if w:
-        checks[1:1] = [
+        build_ratio = None if b["seconds"] is None else b["seconds"] / w["seconds"]
+        checks += [
+            ("build time ≤ 1.5× Whoosh", build_ratio, 1.5, "{:.2f}×", True),
+            ("issue 21: build time ≤ 0.5× Whoosh", build_ratio, 0.5, "{:.2f}×", True),
+            ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
+            ("issue 21: index size ≤ 1.5× Whoosh", b["size"] / w["size"], 1.5, "{:.2f}×", True),
             (
-                "build time ≤ 1.5× Whoosh",
-                None if b["seconds"] is None else b["seconds"] / w["seconds"],
-                1.5,
+                "p95, short queries ≤ Whoosh's",
+                _p95(results, "vnsearch", *short) / _p95(results, "whoosh-standard", *short),
+                1,
                 "{:.2f}×",
                 True,
             ),
-            ("index size ≤ 2× Whoosh", b["size"] / w["size"], 2, "{:.2f}×", True),
-            ("p95 ≤ Whoosh's p95", v95 / (1000 * percentile(w["latencies"], 95)), 1, "{:.2f}×", True),
         ]
     lines = ["| target | measured | met |", "|---|---|---|"]
     for label, value, limit, fmt, below in checks:
@@ -389,17 +426,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_DOCS:,} articles, fewer queries")
     parser.add_argument("--limit", type=int, default=None, help="index only the first N articles")
-    parser.add_argument("--queries", type=int, default=None, help="timed queries per engine (600; 120 with --quick)")
+    parser.add_argument("--queries", type=int, default=None, help="timed queries per shape (100; 20 with --quick)")
     parser.add_argument("--reuse", action="store_true", help="open the indexes an earlier run built (no build figures)")
     parser.add_argument(
         "--out", type=Path, default=None, help="where to write the table (default: results/speed[-quick].md)"
     )
+    parser.add_argument("--engines", default=",".join(ENGINES), help="which engines to run (vnsearch first)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # a task as JSON on stdin
     args = parser.parse_args()
     if args.child:
         task = json.load(sys.stdin)
         if task["task"] == "build":
-            result = child_build(task["engine"], task["limit"], task["queries"], task["warmup"], task["reuse"])
+            result = child_build(task["engine"], task["limit"], task["shapes"], task["reuse"])
         elif task["task"] == "add":
             result = child_add(task["engine"], task["docs"])
         else:
@@ -408,23 +446,24 @@ def main() -> None:
         return
 
     limit = QUICK_DOCS if args.quick and args.limit is None else args.limit
-    queries = make_queries(limit, args.queries or (120 if args.quick else 600), seed=4)
-    warmup = make_queries(limit, 30, seed=5)
-    results: dict[str, Any] = {"queries": queries, "build": {}, "cold": {}, "add": {}}
+    count = args.queries or (20 if args.quick else 100)
+    shapes = by_shape(list(baomoi(limit)), count + WARMUP, seed=4)
+    results: dict[str, Any] = {"build": {}, "cold": {}, "add": {}}
     load = os.getloadavg()[0]
-    for name in ENGINES:
+    engines = args.engines.split(",")
+    for name in engines:
         print(f"{name}: building…", flush=True)
         results["build"][name] = run_child(
-            {"task": "build", "engine": name, "limit": limit, "queries": queries, "warmup": warmup, "reuse": args.reuse}
+            {"task": "build", "engine": name, "limit": limit, "shapes": shapes, "reuse": args.reuse}
         )
         seconds = results["build"][name]["seconds"]
         print("  reused" if seconds is None else f"  {seconds:,.1f} s", flush=True)
-    cold_query = next(q for q in queries if len(q.split()) == 3)
-    for name in ENGINES:
+    cold_query = next(q for q in shapes["short"] if len(q.split()) == 3)
+    for name in [n for n in ON_DISK if n in engines]:
         runs = [cold_start(name, cold_query) for _ in range(COLD_RUNS)]
         results["cold"][name] = {key: statistics.median(r[key] for r in runs) for key in ("first", "import")}
     new = [dict(d, id=f"speed-new-{n}") for n, d in enumerate(baomoi(100))]
-    for name in ENGINES:
+    for name in [n for n in ON_DISK if n in engines]:
         results["add"][name] = run_child({"task": "add", "engine": name, "docs": new})
     print("segmenting…", flush=True)
     results["segment"] = run_child({"task": "segment", "count": SEGMENT_DOCS // 10 if args.quick else SEGMENT_DOCS})
@@ -436,12 +475,13 @@ def main() -> None:
     header = (
         f"# Speed ({'quick' if args.quick else 'full'} run{reused}, {time.strftime('%Y-%m-%d')})\n\n"
         f"{corpus['docs']:,} baomoi-news articles ({corpus['chars'] / 1e6:.1f} M characters); "
-        f"{len(queries)} queries of "
-        f"1–6 syllables (half without diacritics), top 10, after {len(warmup)} warm-up queries; cold start is the "
-        f"median of {COLD_RUNS} runs. {os.cpu_count()} CPUs shared with other jobs (load average {load:.1f} at "
-        f"the start), Python {platform.python_version()}. vnsearch indexes through `Index.add` (commits every "
-        f"1,000 documents, worker processes on every core); Whoosh, SQLite and tantivy (one indexing thread) "
-        f"as configured in `benchmarks/peers.py`, one commit each."
+        f"{count} queries of each shape ({', '.join(SHAPES)}; each also without diacritics, `bare`), top 10, "
+        f"after the shape's {WARMUP} others as warm-up; cold start is the median of {COLD_RUNS} runs. "
+        f"{os.cpu_count()} CPUs shared with other jobs (load average {load:.1f} at the start), Python "
+        f"{platform.python_version()}. vnsearch indexes through `Index.add` (commits every "
+        f"1,000 documents, worker processes on every core); bm25s (in memory, lowercase syllables), Whoosh, "
+        f"SQLite and tantivy (one indexing thread) as configured in `benchmarks/peers.py`, one commit each; "
+        f"peers get the query as OR of its lowercase syllables and make no snippets."
     )
     report = render(results, header)
     print(report)
