@@ -86,11 +86,6 @@ def inlined(
     when all are empty, may hold none; `lengths` are the shortest and longest field lengths among
     `docs` (shortest None: none counted)."""
     shortest, longest = lengths
-    if len(docs) == 1 and len(values) <= 1 and weights[0] == int(weights[0]):  # most terms: one posting
-        head = bytes((_INLINED | (_VALUES if values and values[0] else 0), length_to_byte(shortest),
-                      length_to_byte(longest), 1))  # fmt: skip
-        tail = varint(len(values[0])) + values[0] if values and values[0] else b""
-        return head + varint(docs[0]) + varint(int(weights[0])) + tail
     out = bytearray(3)
     out[1] = 0 if shortest is None else length_to_byte(shortest)
     out[2] = length_to_byte(longest)
@@ -225,8 +220,6 @@ def _shared(a: bytes, b: bytes) -> int:
     """Length of the common prefix of `a` and `b`."""
     limit = min(len(a), len(b))
     i = 0
-    while i + 8 <= limit and a[i : i + 8] == b[i : i + 8]:
-        i += 8
     while i < limit and a[i] == b[i]:
         i += 1
     return i
