@@ -18,8 +18,13 @@ def baomoi(limit: int | None = None) -> Iterator[dict]:
             if limit is not None and n >= limit:
                 return
             row = json.loads(line)
-            body = "\n".join(part for part in (row.get("sapo"), row.get("body")) if part)
-            yield {"id": f"baomoi-{row['id']}", "title": row.get("title") or "", "body": body}
+            yield _article(f"baomoi-{row['id']}", row)
+
+
+def _article(doc_id: str, row: dict) -> dict:
+    """A news record as a document: its title, and its sapo (lead) and body as the body."""
+    body = "\n".join(part for part in (row.get("sapo"), row.get("body")) if part)
+    return {"id": doc_id, "title": row.get("title") or "", "body": body}
 
 
 def xquad_corpus() -> Iterator[dict]:
@@ -86,8 +91,7 @@ def vietnews(limit: int | None = None) -> Iterator[dict]:
                 if limit is not None and count >= limit:
                     return
                 count += 1
-                body = "\n".join(part for part in (row.get("sapo"), row.get("body")) if part)
-                yield {"id": row["id"], "title": row["title"], "body": body}
+                yield _article(row["id"], row)
 
 
 def news() -> Iterator[dict]:

@@ -44,14 +44,19 @@ def questions() -> list[str]:
     return found
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences (and lines) of `text`, blank ones left out."""
+    return [s for s in _SENTENCE.split(text) if s.strip()]
+
+
 def pasted(text: str, rng: random.Random) -> str | None:
     """A run of whole sentences of `text` from a random place, LONG_CHARS long, or None if it has none."""
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    found = sentences(text)
     low, high = LONG_CHARS
     for _ in range(5):
-        start = rng.randrange(len(sentences)) if sentences else 0
+        start = rng.randrange(len(found)) if found else 0
         chosen = ""
-        for sentence in sentences[start:]:
+        for sentence in found[start:]:
             if len(chosen) + len(sentence) + 1 > high:
                 break
             chosen = f"{chosen} {sentence}".strip()

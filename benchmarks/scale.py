@@ -21,7 +21,6 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -35,8 +34,8 @@ sys.path.insert(0, str(HERE))
 
 from corpora import news  # noqa: E402
 from peers import size_of  # noqa: E402
-from queries import by_shape  # noqa: E402
-from speed import PeakRss, own_peak_rss  # noqa: E402
+from queries import by_shape, sentences  # noqa: E402
+from speed import PeakRss, own_memory, own_peak_rss  # noqa: E402
 from timing import percentile  # noqa: E402
 
 WORK = Path(os.environ.get("VNSEARCH_SCALE_DIR", HERE.parent / "indexes" / "scale")) / "vnsearch"
@@ -44,7 +43,6 @@ PROGRESS = WORK.parent / "progress.json"  # how many of `Articles` the index hol
 RESULTS = HERE / "results" / "scale.md"
 SIZES = (100_000, 300_000, 1_000_000)
 PREDICT = 10_000_000
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 class Articles:
@@ -56,7 +54,7 @@ class Articles:
         self.shapes: list[int] = []  # sentences per real body, the lengths recombined ones copy
         self.sentences: list[str] = []
         for doc in self.real:
-            found = [s for s in _SENTENCE.split(doc["body"]) if s.strip()]
+            found = sentences(doc["body"])
             self.shapes.append(len(found))
             self.sentences += found
 
@@ -100,7 +98,7 @@ def child_search(shapes: dict[str, list[str]]) -> dict[str, Any]:
 
     imported = time.perf_counter()
     index = Index.open(WORK)
-    first = index.search(shapes["question"][0], limit=10)
+    index.search(shapes["question"][0], limit=10)
     opened = time.perf_counter()
     for text in shapes["question"][1:6]:
         index.search(text, limit=10)
@@ -116,17 +114,10 @@ def child_search(shapes: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "import": imported - start,
         "open_first": opened - imported,
-        "hits": len(first),
         "latencies": latencies,
         "rss": own_peak_rss(),
-        "rss_file": _status("RssFile"),  # at the end: pages of the memory-mapped index, which the kernel may drop
+        "rss_file": own_memory("RssFile"),  # at the end: pages of the memory-mapped index, which the kernel may drop
     }
-
-
-def _status(name: str) -> int:
-    """A size from /proc/self/status, in bytes."""
-    with open("/proc/self/status", encoding="utf-8") as status:
-        return int(next(line for line in status if line.startswith(f"{name}:")).split()[1]) * 1024
 
 
 def child_add(docs: list[dict]) -> dict[str, Any]:

@@ -170,9 +170,13 @@ class PeakRss:
 def own_peak_rss() -> int:
     """This process's peak RSS in bytes since it started its program (`ru_maxrss` would count the
     parent's peak too: Linux keeps it across exec)."""
+    return own_memory("VmHWM")
+
+
+def own_memory(name: str) -> int:
+    """A size this process's /proc/self/status gives (`VmHWM`, `RssFile`, …), in bytes."""
     with open("/proc/self/status", encoding="utf-8") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) * 1024
+        return int(next(line for line in status if line.startswith(f"{name}:")).split()[1]) * 1024
 
 
 def _tree_rss(root: int) -> int:
