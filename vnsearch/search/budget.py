@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 # Free syllables searched at most: the number searched before there was a choice, so that every shorter
 # query ranks as it did. Questions stay far below it (the longest of 1,106 real ones has 40 syllables); a
-# paragraph of 1,000 characters has about 220.
+# paragraph of 1,000 characters has about 220. On pasted passages of 300 to 10,000 characters
+# (benchmarks/results/long-queries.md), more syllables find the passage's source no more often.
 SYLLABLE_BUDGET = 64
 
 
