@@ -317,7 +317,35 @@ def test_serve_calls_the_server_with_the_options(small: Path, monkeypatch: pytes
     monkeypatch.setattr("vnsearch.server.run", lambda *args, **kwargs: calls.append((args, kwargs)))
     result = run("serve", "--index", small, "--port", "9001", "--workers", "2")
     assert result.exit_code == 0
-    assert calls == [((small,), {"host": "127.0.0.1", "port": 9001, "workers": 2})]
+    assert calls == [((small,), {"host": "127.0.0.1", "port": 9001, "workers": 2, "keys_file": None})]
+    keys = small.parent / "keys"
+    keys.write_text("write=cli-test-write-key-01\n", encoding="utf-8")
+    assert run("serve", "--index", small, "--keys", keys).exit_code == 0
+    assert calls[-1][1]["keys_file"] == keys
+
+
+@pytest.mark.parametrize(
+    ("keys", "env", "message"),
+    [
+        ("write=short\n", {}, "{keys}:1: the key has 5 characters; keys have 16 to 1024"),
+        ("write cli-test-write-key-01\n", {}, "{keys}:1: expected scope=key"),
+        ("write=cli-test-write-key-01\n", {"VNSEARCH_ADMIN_KEY": "cli-test-admin-key-01"},
+         "keys come from a keys file ({keys}) or from the environment, not both: unset VNSEARCH_ADMIN_KEY"),
+        (None, {"VNSEARCH_WRITE_KEY": "cli-test-write"}, "VNSEARCH_WRITE_KEY: the key has 14 characters"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_unusable_keys_naming_where_they_came_from(
+    small: Path, keys: str | None, env: dict[str, str], message: str
+) -> None:
+    path = small.parent / "keys"
+    args = ["serve", "--index", small]
+    if keys is not None:
+        path.write_text(keys, encoding="utf-8")
+        args += ["--keys", path]
+    result = run(*args, env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: " + message.format(keys=path.resolve()))
+    assert "cli-test-" not in result.stderr
 
 
 def test_serve_on_a_missing_index_exits_2(tmp_path: Path) -> None:
@@ -454,7 +482,8 @@ def test_create_with_fields_then_index_filter_sort_and_facet(tmp_path: Path) -> 
     assert run("index", jsonl(tmp_path / "h.jsonl", HOMES), "--index", homes).exit_code == 0
     listed = run("fields", "--index", homes)
     assert listed.output.splitlines()[:2] == [
-        "title                text     weight=2", "district             keyword  facet=true, multi=false, exact=false"
+        "title                text     weight=2",
+        "district             keyword  facet=true, multi=false, exact=false",
     ]
     assert json.loads(run("fields", "--index", homes, "--json").output)["fields"]["price_vnd"] == {"type": "number"}
     found = run("search", "chung cu", "--index", homes, "--filter", "price_vnd>=2e9", "--filter", 'district:"Cầu Giấy"',

@@ -176,7 +176,7 @@ def create(index_path: Path, fields_file: Path | None, strict: bool, overwrite: 
 
 @main.command("fields")
 @index_option
-@click.option("--json", "as_json", is_flag=True, help='Print the fields as JSON (what `create --fields` reads).')
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON (what `create --fields` reads).")
 def fields_command(index_path: Path, as_json: bool) -> None:
     """Show the index's fields: name, type and options."""
     with opened(index_path) as index:
@@ -490,17 +490,28 @@ def analyze(text: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, type=click.IntRange(1), show_default=True, help="Worker processes.")
-def serve(index_path: Path, host: str, port: int, workers: int) -> None:
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="VNSEARCH_KEYS_FILE",
+    show_envvar=True,
+    help="A file of scope=key lines (search, write, admin) instead of the VNSEARCH_*_KEY variables.",
+)
+def serve(index_path: Path, host: str, port: int, workers: int, keys_file: Path | None) -> None:
     """Serve the index over HTTP (needs the server extra).
 
-    Reads are open to all; writes are allowed when VNSEARCH_API_KEY is set in the environment.
+    Reads are open unless a search key is set; writes need the write key, backups the admin key (a
+    higher key grants the lower scopes). Keys come from --keys FILE or from VNSEARCH_SEARCH_KEY,
+    VNSEARCH_WRITE_KEY (or its old name VNSEARCH_API_KEY) and VNSEARCH_ADMIN_KEY; each has at least 16
+    characters.
     """
     try:
         import vnsearch.server
     except ModuleNotFoundError as error:
         raise Failure(f"vnsearch serve needs {error.name}: pip install 'vnsearch[server]'") from None
     with library_errors(index_path):
-        vnsearch.server.run(index_path, host=host, port=port, workers=workers)
+        vnsearch.server.run(index_path, host=host, port=port, workers=workers, keys_file=keys_file)
 
 
 @main.command()

@@ -1,15 +1,15 @@
 """The HTTP service and search page: a thin FastAPI layer over `vnsearch.Index` (the `server` extra).
 
-Reads are open. Writes need the API key given to `create_app` (`run` reads it from `VNSEARCH_API_KEY`)
-as `Authorization: Bearer <key>`; with no key the service is read-only. Blocking Index calls run off the
-event loop in two pools: a few reader threads (each keeps its own searcher and scoring caches, so a few
+Every route needs a scope (`vnsearch.keys`): reads the search key when one is set (else they are open),
+writes the write key, backups the admin key, each sent as `Authorization: Bearer <key>`; a higher key
+grants the lower scopes, and a scope without any key granting it is refused. Blocking Index calls run off
+the event loop in two pools: a few reader threads (each keeps its own searcher and scoring caches, so a few
 warm ones serve better than many cold ones) and one writer thread, so writes queue in order and searches
 never wait for them, seeing each commit as soon as it is done.
 """
 
 import asyncio
 import datetime as dt
-import hmac
 import math
 import os
 import re
@@ -33,6 +33,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from vnsearch import fields as declared_fields
 from vnsearch.errors import DocumentError, IndexLocked, QueryError
 from vnsearch.index import DEFAULT_PATH, MAX_FACET_LIMIT, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, Recency, document_id
+from vnsearch.keys import FILE_VARIABLE, SCOPES, VARIABLES, Keys, grants
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
@@ -198,12 +199,21 @@ class StatsOut(BaseModel):
     schema_version: int
 
 
+class ScopesOut(BaseModel):
+    """Which scopes have a key of their own."""
+
+    search: bool
+    write: bool
+    admin: bool
+
+
 class HealthOut(BaseModel):
-    """The service is up; `writable` says whether an API key is configured."""
+    """The service is up and reads its index; `writable` says whether some key allows writes."""
 
     status: str
-    documents: int
+    documents: int | None = Field(description="null when a search key keeps the index private (GET /stats has it)")
     writable: bool
+    keys: ScopesOut
 
 
 class ErrorOut(BaseModel):
@@ -221,21 +231,21 @@ def _iso_date(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 DocId = Annotated[str, PathParam(max_length=MAX_ID_CHARS, description="URL-encoded; may contain slashes")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
+_ANSWERS: dict[int, dict[str, Any]] = {
     **{code: {"model": ErrorOut} for code in (400, 401, 403, 404, 503)},
     413: {"description": f"the body is over {MAX_BODY_BYTES:,} bytes (plain text)", "content": {"text/plain": {}}},
 }
+WRITE_ERRORS = (400, 404, 413, 503)
 
 
-def create_app(
-    index_path: str | Path, api_key: str | None = None, *, write_wait: float = WRITE_WAIT_SECONDS
-) -> FastAPI:
-    """The service over the index at `index_path`; writes need `api_key`, or are refused when it is None.
+def create_app(index_path: str | Path, keys: Keys | None = None, *, write_wait: float = WRITE_WAIT_SECONDS) -> FastAPI:
+    """The service over the index at `index_path`, its routes guarded by `keys` (None: no keys, so reads
+    are open and writes refused).
 
     A write that finds the index locked by another process (another worker) retries for `write_wait`
     seconds before answering 503, so concurrent writers queue instead of failing.
     """
-    api_key = api_key or None
+    keys = keys or Keys()
     index = Index.open(index_path)
     page = resources.files("vnsearch").joinpath("static/index.html").read_text(encoding="utf-8")
 
@@ -246,7 +256,13 @@ def create_app(
     app = FastAPI(
         title="vnsearch", summary="Full-text search for Vietnamese text", version="1", max_body_size=MAX_BODY_BYTES
     )
-    require_key = _key_check(api_key)
+
+    def scoped(scope: str, *errors: int, **answers: dict[str, Any]) -> dict[str, Any]:
+        """A route's key check for `scope` and its documented answers: `errors` by code, `answers` as given."""
+        if not keys.is_open(scope):
+            errors += (401, 403)
+        documented = {code: _ANSWERS[code] for code in sorted(errors)}
+        return {"dependencies": _key_check(keys, scope), "responses": {**documented, **answers}}
 
     async def read(action: Callable[[], T]) -> T:
         """Run a read in one of the reader threads."""
@@ -293,10 +309,16 @@ def create_app(
 
     @app.get("/health", response_model=HealthOut)
     async def health() -> dict[str, Any]:
-        """The service is up and can read its index."""
-        return {"status": "ok", "documents": await read(index.__len__), "writable": api_key is not None}
+        """The service is up and can read its index (open to all, for load balancers)."""
+        documents = await read(index.__len__)
+        return {
+            "status": "ok",
+            "documents": None if keys.own("search") else documents,
+            "writable": keys.accepts("write"),
+            "keys": {scope: keys.own(scope) for scope in SCOPES},
+        }
 
-    @app.get("/stats", response_model=StatsOut)
+    @app.get("/stats", response_model=StatsOut, **scoped("search"))
     async def stats() -> dict[str, Any]:
         """Documents, size on disk, last commit and schema version."""
         return await read(index.stats)
@@ -316,7 +338,7 @@ def create_app(
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         return {**answer, "limit": found.limit, "offset": found.offset, "took_ms": took_ms}
 
-    @app.get("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    @app.get("/search", response_model=SearchOut, **scoped("search", 400))
     async def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="in the query language (README)")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
@@ -344,17 +366,17 @@ def create_app(
         )  # fmt: skip
         return await run_search(text, wanted)
 
-    @app.post("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    @app.post("/search", response_model=SearchOut, **scoped("search", 400))
     async def search_json(wanted: SearchIn) -> dict[str, Any]:
         """The same search, its parameters as JSON (`filter` may be a mapping)."""
         return await run_search(wanted.q, wanted)
 
-    @app.get("/fields", response_model=FieldsOut)
+    @app.get("/fields", response_model=FieldsOut, **scoped("search"))
     def fields() -> dict[str, Any]:
         """The index's declared fields, as `vnsearch create --fields` reads them."""
         return declared_fields.to_json(index.fields, index.strict)
 
-    @app.get("/suggest", response_model=SuggestOut, responses={400: {"model": ErrorOut}})
+    @app.get("/suggest", response_model=SuggestOut, **scoped("search", 400))
     async def suggest(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="a partial query")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
@@ -363,7 +385,7 @@ def create_app(
         commit or two."""
         return {"query": q, "suggestions": await read(lambda: index.suggest(q, limit=limit))}
 
-    @app.get("/documents/{doc_id:path}", responses={404: {"model": ErrorOut}})
+    @app.get("/documents/{doc_id:path}", **scoped("search", 404))
     async def get_document(doc_id: DocId) -> dict[str, Any]:
         """The document as it was added."""
         doc = await read(lambda: index.get(doc_id))
@@ -374,8 +396,7 @@ def create_app(
     @app.put(
         "/documents/{doc_id:path}",
         response_model=PutOut,
-        responses={**_ERRORS, 201: {"model": PutOut, "description": "Created"}},
-        dependencies=[Depends(require_key)],
+        **scoped("write", *WRITE_ERRORS, **{"201": {"model": PutOut, "description": "Created"}}),
     )
     async def put_document(doc_id: DocId, doc: Document, response: Response) -> dict[str, Any]:
         """Store the document under `doc_id`, replacing any with that id: 201 if new, 200 if replaced."""
@@ -388,7 +409,7 @@ def create_app(
         response.status_code = 200 if replaced else 201
         return {"id": doc_id, "replaced": replaced}
 
-    @app.post("/documents", response_model=AddOut, responses=_ERRORS, dependencies=[Depends(require_key)])
+    @app.post("/documents", response_model=AddOut, **scoped("write", *WRITE_ERRORS))
     async def post_documents(
         docs: Annotated[NewDocument | Annotated[list[NewDocument], Field(max_length=MAX_BATCH)], Body()],
     ) -> dict[str, Any]:
@@ -397,7 +418,7 @@ def create_app(
         result = await write(lambda: index.add(batch, batch_size=MAX_BATCH, atomic=True))
         return {"added": result.added, "replaced": result.replaced}
 
-    @app.delete("/documents/{doc_id:path}", status_code=204, responses=_ERRORS, dependencies=[Depends(require_key)])
+    @app.delete("/documents/{doc_id:path}", status_code=204, **scoped("write", *WRITE_ERRORS))
     async def delete_document(doc_id: DocId) -> None:
         """Delete the document; 404 if there is none with that id."""
         if not await write(lambda: index.delete(doc_id)):
@@ -416,24 +437,37 @@ async def _in(pool: Executor, action: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(pool, action)
 
 
-def _key_check(api_key: str | None) -> Callable[..., None]:
-    """A dependency that lets a request write only with the configured key."""
-    bearer = HTTPBearer(auto_error=False, description="the service's VNSEARCH_API_KEY")
+def _key_check(keys: Keys, scope: str) -> list[Any]:
+    """The dependency letting a request through only with a key that grants `scope` (none when it is open).
+
+    401 without a key or with one that is none of the service's, 403 with a key of a lower scope or when
+    no key grants the scope at all; the detail names the scope needed, never the key sent."""
+    if keys.is_open(scope):
+        return []
+    higher = SCOPES[SCOPES.index(scope) + 1 :]
+    needed = f"this needs the {scope} key" + (f" (or the {' or '.join(higher)} key)" if higher else "")
+    bearer = HTTPBearer(auto_error=False, scheme_name=f"{scope}Key", description=needed.replace("this needs ", ""))
 
     def require_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if api_key is None:
-            raise HTTPException(403, "this service is read-only: start it with VNSEARCH_API_KEY set to allow writes")
-        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), api_key.encode()):
-            raise HTTPException(
-                401, "send the API key as 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"}
-            )
+        if not keys.accepts(scope):
+            started = f"the service was started without one (set {VARIABLES[scope]} or give it a keys file)"
+            raise HTTPException(403, f"{needed}, and {started}")
+        granted = None if credentials is None else keys.scope_of(credentials.credentials)
+        if granted is None:
+            wrong = "" if credentials is None else "; the key sent is none of this service's keys"
+            error = "" if credentials is None else 'error="invalid_token", '
+            challenge = {"WWW-Authenticate": f'Bearer {error}scope="{scope}"'}
+            raise HTTPException(401, f"{needed}, sent as 'Authorization: Bearer <key>'{wrong}", headers=challenge)
+        if not grants(granted, scope):
+            challenge = {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
+            raise HTTPException(403, f"{needed}; the key sent is the {granted} key", headers=challenge)
 
-    return require_key
+    return [Depends(require_key)]
 
 
 def app_from_environment() -> FastAPI:
-    """The app for `VNSEARCH_INDEX` and `VNSEARCH_API_KEY`: what each uvicorn worker builds."""
-    return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), os.environ.get("VNSEARCH_API_KEY"))
+    """The app for `VNSEARCH_INDEX` with the keys of the environment: what each uvicorn worker builds."""
+    return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), Keys.from_environment(os.environ))
 
 
 class _ReadTimeoutProtocol(H11Protocol):
@@ -477,10 +511,21 @@ class _ReadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def run(index_path: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the index with uvicorn until interrupted; writes are allowed when VNSEARCH_API_KEY is set."""
-    Index.open(index_path).close()  # fail here, once, rather than in every worker
-    os.environ["VNSEARCH_INDEX"] = str(Path(index_path).resolve())
+def run(
+    index_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    keys_file: str | Path | None = None,
+) -> None:
+    """Serve the index with uvicorn until interrupted, with the keys of `keys_file`, else of the environment
+    (`vnsearch.keys.Keys.from_environment`)."""
+    environment = dict(os.environ)
+    if keys_file is not None:
+        environment[FILE_VARIABLE] = str(Path(keys_file).resolve())
+    Keys.from_environment(environment)  # fail here, once, rather than in every worker
+    Index.open(index_path).close()
+    os.environ.update(environment, VNSEARCH_INDEX=str(Path(index_path).resolve()))
     uvicorn.run(
         "vnsearch.server:app_from_environment",
         factory=True,
