@@ -40,7 +40,8 @@ def test_a_healthy_index_has_no_problems(path: Path) -> None:
 def test_a_truncated_segment_is_named(path: Path) -> None:
     segment = max(path.glob("MAIN_*.seg"), key=lambda p: p.stat().st_mtime)
     segment.write_bytes(segment.read_bytes()[:100])
-    (problem,) = check(path)
+    damaged, problem = check(path)
+    assert damaged.startswith(f"segment {segment.stem}: {segment} is damaged: 100 bytes")
     assert problem.startswith(f"segment {segment.stem} cannot be opened")
 
 
@@ -99,7 +100,8 @@ def test_frequent_terms_arrays_that_disagree_with_the_postings_are_reported(
     assert check(path) == []
     (segment,) = path.glob("MAIN_*.seg")
     zero(segment, frequent.EXT, 4)  # the first term's first document gaps: zero repeats a document
-    (problem,) = check(path)
+    damaged, problem = check(path)
+    assert damaged.startswith(f"segment {segment.stem}: {segment} is damaged")
     assert problem.startswith(f"segment {segment.stem}: the arrays of ") and "disagree with its postings" in problem
 
 
@@ -108,7 +110,8 @@ def test_an_unreadable_term_counts_file_is_reported(tmp_path: Path) -> None:
     Index.create(path).add(DOCS)
     (segment,) = path.glob("MAIN_*.seg")
     zero(segment, frequent.COUNTS_EXT)
-    (problem,) = check(path)
+    damaged, problem = check(path)
+    assert damaged.startswith(f"segment {segment.stem}: {segment} is damaged")
     assert problem.startswith(f"segment {segment.stem}: its term counts (.vnc) cannot be read")
 
 
@@ -118,6 +121,7 @@ def test_a_damaged_term_table_is_reported(tmp_path: Path, length: int | None) ->
     Index.create(path).add(DOCS)
     (segment,) = path.glob("MAIN_*.seg")
     zero(segment, ".trm", length)  # its first terms, or all of it with the index of its blocks
-    (problem,) = check(path)
+    damaged, problem = check(path)
+    assert damaged.startswith(f"segment {segment.stem}: {segment} is damaged")
     assert problem.startswith(f"segment {segment.stem}")
     assert "its term table" in problem if length else "cannot be opened" in problem

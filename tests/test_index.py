@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from whoosh import index as windex
-from whoosh import writing
 
 from vnsearch import DocumentError, Index, IndexExists, IndexLocked, IndexNotFound
+from vnsearch.engine import disk
 from vnsearch.engine.schema import SCHEMA_VERSION
 from vnsearch.engine.writers import MERGE_FACTOR
 
@@ -163,7 +163,7 @@ def test_failed_commit_releases_the_lock_and_keeps_the_last_commit(
     index.add(ARTICLES[:1])
     more = [{"id": f"n{i}", "title": "Giá xăng", "body": "Giá xăng giảm."} for i in range(batch)]
     with monkeypatch.context() as patch:
-        patch.setattr(writing.SegmentWriter, "_commit_toc", _disk_full)
+        patch.setattr(disk, "publish", _disk_full)  # the table of contents cannot be written
         with pytest.raises(OSError, match="No space"):
             index.add(more)
     assert [hit.id for hit in Index.open(index.path).search("dân vận")] == ["a1"]

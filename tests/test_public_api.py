@@ -6,7 +6,7 @@ import vnsearch
 
 def test_public_names() -> None:
     assert vnsearch.__all__ == [
-        "AddResult", "DocumentError", "Hit", "Index", "IndexExists", "IndexLocked", "IndexNotFound",
+        "AddResult", "Backup", "DocumentError", "Hit", "Index", "IndexExists", "IndexLocked", "IndexNotFound",
         "QueryError", "Recency", "Results", "Snippet", "StorageError", "Token", "VnsearchError", "analyze", "fields",
     ]  # fmt: skip
     for name in vnsearch.__all__:

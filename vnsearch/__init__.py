@@ -23,6 +23,7 @@ from vnsearch.errors import (
 )
 
 if TYPE_CHECKING:
+    from vnsearch.engine.backup import Backup
     from vnsearch.index import Index
     from vnsearch.language.analysis import Token, analyze
     from vnsearch.search.conditions import Recency
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 # Whoosh; `from vnsearch import Index` loads them.
 _LAZY = {
     "AddResult": "vnsearch.search.results",
+    "Backup": "vnsearch.engine.backup",
     "Hit": "vnsearch.search.results",
     "Index": "vnsearch.index",
     "Recency": "vnsearch.search.conditions",
@@ -64,6 +66,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AddResult",
+    "Backup",
     "DocumentError",
     "Hit",
     "Index",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from vnsearch.engine.backup import Backup, restore
 from vnsearch.engine.documents import MAX_ID_CHARS, Record, document_id, original, prepare
 from vnsearch.engine.schema import ARTICLE, SCHEMA_VERSION, Field, Schema
 from vnsearch.engine.snapshot import Snapshot
@@ -28,7 +29,7 @@ from vnsearch.suggest.vocabulary import Vocabulary
 
 __all__ = [
     "DEFAULT_BATCH", "DEFAULT_PATH", "MAX_FACET_LIMIT", "MAX_ID_CHARS", "MAX_LIMIT", "MAX_SUGGESTIONS",
-    "AddResult", "Hit", "Index", "Recency", "Results", "document_id",
+    "AddResult", "Backup", "Hit", "Index", "Recency", "Results", "document_id",
 ]  # fmt: skip
 
 DEFAULT_PATH = Path("indexes/default")
@@ -53,15 +54,16 @@ class Index:
     @classmethod
     def create(
         cls, path: str | Path = DEFAULT_PATH, overwrite: bool = False, *, fields: Mapping[str, Field] | None = None,
-        strict: bool = False,
+        strict: bool = False, durable: bool = True,
     ) -> Index:  # fmt: skip
         """Make an empty index at `path`; an existing index there is replaced only if `overwrite`.
 
         `fields` declares what documents hold (`vnsearch.fields`: Text, Keyword, Number, Date, Bool,
         Stored); without it, news articles (title, body, date, url, category, tags). Other fields are
-        stored and returned as given, unless `strict`: then they are a DocumentError."""
+        stored and returned as given, unless `strict`: then they are a DocumentError. `durable`: see
+        `open`."""
         schema = Schema(dict(ARTICLE.fields if fields is None else fields), strict)
-        return cls(Store.create(Path(path), schema, overwrite))
+        return cls(Store.create(Path(path), schema, overwrite, durable))
 
     @property
     def fields(self) -> dict[str, Field]:
@@ -74,12 +76,14 @@ class Index:
         return self._schema.strict
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_PATH, timeout: float = 0.0) -> Index:
+    def open(cls, path: str | Path = DEFAULT_PATH, timeout: float = 0.0, *, durable: bool = True) -> Index:
         """Open the index at `path`, checking it was written by a compatible vnsearch.
 
         A write finding the index locked by another process waits up to `timeout` seconds for it,
-        then raises IndexLocked (0: at once)."""
-        return cls(Store.open(Path(path), timeout))
+        then raises IndexLocked (0: at once). Each commit reaches the disk (fsync) before it is
+        published, so an acknowledged write survives a power cut; `durable=False` skips the fsyncs
+        for speed (a commit is still all or nothing if the process dies, but not if the machine does)."""
+        return cls(Store.open(Path(path), timeout, durable))
 
     @classmethod
     def upgrade(cls, path: str | Path = DEFAULT_PATH) -> int:
@@ -263,6 +267,19 @@ class Index:
     def ids(self) -> Iterator[str]:
         """The id of every document in the index, in no particular order."""
         return self._snapshot().reader.ids()
+
+    def backup(self, dest: str | Path) -> Backup:
+        """Copy the latest commit into `dest`, a new or empty folder, while writers go on: hard links
+        where the file system allows, else copies, fsynced. The copy is an index of its own (open it,
+        or put it back with `Index.restore`)."""
+        return self._store.backup(Path(dest))
+
+    @classmethod
+    def restore(cls, backup: str | Path, path: str | Path = DEFAULT_PATH, overwrite: bool = False) -> Index:
+        """Open the backup at `backup`, put in place as the index at `path` once `check()` finds it
+        sound; an index already at `path` is replaced only if `overwrite`."""
+        restore(Path(backup), Path(path), overwrite)
+        return cls.open(path)
 
     def check(self) -> list[str]:
         """Read the whole index and return its problems in words; an empty list means healthy.

@@ -46,12 +46,12 @@ with warnings.catch_warnings():
         _lenfield,
     )
     from whoosh.filedb import structfile
-    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filestore import FileStorage, RamStorage
     from whoosh.filedb.structfile import BufferFile, StructFile
     from whoosh.matching import ListMatcher
     from whoosh.reading import SegmentReader, TermNotFound
 
-from vnsearch.engine import filters, frequent, moved, serializer, stored_fields
+from vnsearch.engine import disk, filters, frequent, moved, serializer, stored_fields
 from vnsearch.engine.documents import Record
 from vnsearch.engine.encoding import count_positions, decode_positions, encode_positions
 from vnsearch.engine.pool import Items, Pool
@@ -60,7 +60,7 @@ from vnsearch.engine.schema import STORED_EXTRA, Schema
 from vnsearch.engine.terms import TermInfo, TermTable, TermTableWriter, decode
 from vnsearch.engine.values import EXT as VALUES_EXT
 from vnsearch.engine.values import SegmentValues, ValuesWriter
-from vnsearch.errors import IndexLocked, IndexNotFound, VnsearchError
+from vnsearch.errors import IndexLocked, IndexNotFound, StorageError, VnsearchError
 from vnsearch.language.analysis import PAIR_JOINER, positions, tokens
 
 # --- Whoosh 2.7.4, mended ---
@@ -145,6 +145,21 @@ class _TocPickle:
 
 windex.pickle = _TocPickle
 structfile.load_pickle = lambda file: _Unpickler(file).load()  # the segments of a table of contents
+
+_read_toc = windex.TOC.read.__func__
+
+
+def _checked_toc_read(cls: type, storage: Any, indexname: str, gen: int | None = None, schema: Any = None) -> Any:
+    """Whoosh's `TOC.read`, after the table of contents' CRC-32 trailer (`disk.seal`) is checked."""
+    if gen is None:
+        gen = cls._latest_generation(storage, indexname)
+    if gen >= 0:
+        path = Path(storage.folder) / cls._filename(indexname, gen)
+        disk.unseal(path.read_bytes(), path)
+    return _read_toc(cls, storage, indexname, gen, schema)
+
+
+windex.TOC.read = classmethod(_checked_toc_read)
 
 
 # --- Pickled into every index folder: their path is part of the format (see the module docstring) ---
@@ -472,8 +487,9 @@ class Writer(writing.SegmentWriter):
     to a `Pool` in one call, and at commit the pool's terms and those of the segments merged are
     written a term at a time (`serializer`), through `frequent.Recorder`."""
 
-    def __init__(self, ix: windex.FileIndex, schema: Schema, **kwargs: Any):
+    def __init__(self, ix: windex.FileIndex, schema: Schema, durable: bool = True, **kwargs: Any):
         super().__init__(ix, codec=Codec(), **kwargs)
+        self.durable = durable
         self._recorder = frequent.Recorder(self._create_file, schema.text_fields)
         self._values = ValuesWriter(schema)
         self._merging: list[serializer.Source] = []
@@ -587,6 +603,14 @@ class Writer(writing.SegmentWriter):
         self._commit_toc(segments)
         self._finish()
 
+    def _commit_toc(self, segments: list[Any]) -> None:
+        """Publish the table of contents listing `segments` (`publish`), then delete the files no
+        commit lists."""
+        publish(self.storage, self.indexname, windex.TOC(self.schema, segments, self.generation), self.durable)
+        windex.clean_files(self.storage, self.indexname, self.generation, segments)
+        for leftover in Path(self.storage.folder).glob(f"_{self.indexname}_*.toc.*.tmp"):  # a killed writer's
+            leftover.unlink(missing_ok=True)
+
     def finish_segment(self) -> Segment:
         """Write the new segment without committing it (for the process that commits it)."""
         return Segment(self._finalize_segment())
@@ -602,6 +626,51 @@ class Writer(writing.SegmentWriter):
             if self.writelock:
                 self.writelock.release()
             self.is_closed = True
+
+
+# The attribute of a segment, pickled with it in every table of contents, holding the (size, CRC-32)
+# of its compound file: recorded by the first commit that lists it, checked when a process first opens it.
+CHECKSUM = "vnsearch_checksum"
+
+
+def publish(storage: FileStorage, indexname: str, toc: windex.TOC, durable: bool) -> None:
+    """Write `toc` as its generation's table of contents, sealed with its CRC-32, each segment it
+    lists with its checksum. When `durable`, by the fsync protocol (`engine.disk`): the segments' files
+    and the folder first, so the table of contents never names a file a power cut could lose."""
+    folder = Path(storage.folder)
+    for segment in toc.segments:
+        path = folder / segment.make_filename(segment.COMPOUND_EXT)
+        if getattr(segment, CHECKSUM, None) is None:
+            setattr(segment, CHECKSUM, disk.checksum(path))
+        if durable:
+            disk.fsync_once(path)
+    if durable:
+        disk.fsync_folder(folder)
+    ram = RamStorage()
+    toc.write(ram, indexname)
+    name = toc._filename(indexname, toc.generation)
+    disk.publish(folder / name, disk.seal(bytes(ram.files[name])), durable)
+
+
+def _verified_reader_init(
+    reader: SegmentReader, storage: Any, schema: Any, segment: Any, *args: Any, **kw: Any
+) -> None:
+    """Whoosh's `SegmentReader.__init__`, once the segment's compound file is as its commit recorded it
+    (StorageError otherwise): every reader, so no search or merge reads a damaged segment. Each file is
+    read in full once per process, as segments never change once written."""
+    expected = getattr(segment, CHECKSUM, None)
+    if expected is not None:  # None: written before checksums
+        path = Path(storage.folder) / segment.make_filename(segment.COMPOUND_EXT)
+        key = (str(path), *expected)
+        if key not in _verified:
+            disk.verify(path, expected)
+            _verified.add(key)
+    _reader_init(reader, storage, schema, segment, *args, **kw)
+
+
+_verified: set[tuple[str, int, int]] = set()
+_reader_init = SegmentReader.__init__
+SegmentReader.__init__ = _verified_reader_init
 
 
 def write_segment(folder: str | Path, schema: Schema, records: Sequence[Record]) -> Segment:
@@ -795,20 +864,23 @@ class Folder:
     """An index folder as Whoosh keeps it: a table of contents per commit (`_MAIN_<n>.toc`) naming
     the segments (`MAIN_<id>.seg`), and the write lock (`MAIN_WRITELOCK`)."""
 
-    def __init__(self, path: Path, index: windex.FileIndex, schema: Schema):
+    def __init__(self, path: Path, index: windex.FileIndex, schema: Schema, durable: bool = True):
         self.path = path
         self.schema = schema
+        self.durable = durable  # whether commits follow the fsync protocol (`publish`)
         self._index = index
 
     @classmethod
-    def create(cls, path: Path, schema: Schema) -> Folder:
+    def create(cls, path: Path, schema: Schema, durable: bool = True) -> Folder:
         """An empty index in the existing, empty folder `path`."""
-        return cls(path, windex.FileIndex.create(FileStorage(str(path)), whoosh_schema(schema)), schema)
+        storage = FileStorage(str(path))
+        publish(storage, windex._DEF_INDEX_NAME, windex.TOC(whoosh_schema(schema), [], 0), durable)
+        return cls(path, _file_index(path, schema), schema, durable)
 
     @classmethod
-    def open(cls, path: Path, schema: Schema) -> Folder:
+    def open(cls, path: Path, schema: Schema, durable: bool = True) -> Folder:
         try:
-            return cls(path, _file_index(path, schema), schema)
+            return cls(path, _file_index(path, schema), schema, durable)
         except windex.EmptyIndexError:
             raise IndexNotFound(f"{path} has no committed index; create it again") from None
 
@@ -818,7 +890,7 @@ class Folder:
     def writer(self, timeout: float = 0.0) -> Writer:
         """A writer holding the index's write lock, waiting up to `timeout` seconds for it."""
         try:
-            return Writer(self._index, self.schema, timeout=timeout)
+            return Writer(self._index, self.schema, self.durable, timeout=timeout)
         except windex.LockError:
             waited = f" (waited {timeout:g} s)" if timeout else ""
             raise IndexLocked(f"{self.path} is locked: another process or thread is writing to it{waited}") from None
@@ -827,11 +899,32 @@ class Folder:
         """The segments of the latest commit, read afresh from its table of contents."""
         return [Segment(segment) for segment in self._index._read_toc().segments]
 
-    def open_segment(self, segment: Segment) -> SegmentView:
-        """A view of one segment on its own, to close when done."""
-        storage = self._index.storage
-        generation = self._index.latest_generation()
-        return SegmentView(SegmentReader(storage, self._index.schema, segment._segment, generation=generation))
+    def commit_files(self) -> tuple[int, list[str], int]:
+        """(generation, the names of the files it is made of — its table of contents first — and its
+        live documents) of the latest commit."""
+        toc = self._index._read_toc()
+        names = [toc._filename(windex._DEF_INDEX_NAME, toc.generation)]
+        names += [segment.make_filename(segment.COMPOUND_EXT) for segment in toc.segments]
+        return toc.generation, names, sum(segment.doc_count() for segment in toc.segments)
+
+    def open_segment(self, segment: Segment, verify: bool = True) -> SegmentView:
+        """A view of one segment on its own, to close when done; without `verify`, even if its file is
+        not as committed (for the consistency check, to say what else is wrong)."""
+        reader = SegmentReader.__new__(SegmentReader)
+        init = _verified_reader_init if verify else _reader_init
+        init(reader, self._index.storage, self._index.schema, segment._segment, self._index.latest_generation())
+        return SegmentView(reader)
+
+    def damage(self, segment: Segment) -> str | None:
+        """How the segment's file differs from the checksum its commit recorded (None: it does not, or
+        it was written before checksums), from the file read in full."""
+        expected = getattr(segment._segment, CHECKSUM, None)
+        try:
+            if expected is not None:
+                disk.verify(self.path / segment._segment.make_filename(segment._segment.COMPOUND_EXT), expected)
+        except StorageError as error:
+            return str(error)
+        return None
 
 
 @contextmanager

@@ -18,10 +18,10 @@ def check(path: str | Path) -> list[str]:
     """Problems found in the index at `path`, one sentence each; an empty list means healthy.
 
     Checks the vnsearch.json meta file, the latest table of contents (TOC), then every segment it
-    lists: its files open, every stored document reads back with an id, the live and deleted counts
-    add up, each live id appears once, in the id field's terms as in the stored fields, every term of
-    its term table decodes, in order (`terms`), its term counts read and its frequent terms' arrays
-    agree with the term table (`frequent.problems`). Files that no commit refers to (left by a killed
+    lists: its file against the checksum its commit recorded, its files open, every stored document
+    reads back with an id, the live and deleted counts add up, each live id appears once, in the id
+    field's terms as in the stored fields, every term of its term table decodes, in order (`terms`),
+    its term counts read and its frequent terms' arrays agree with the term table (`frequent.problems`). Files that no commit refers to (left by a killed
     writer, removed by the next commit) are not problems.
     """
     path = Path(path)
@@ -49,11 +49,12 @@ def check(path: str | Path) -> list[str]:
 def _segment_problems(folder: Folder, segment: Segment, ids: Counter[str]) -> list[str]:
     """Problems of one segment; counts its live ids into `ids`."""
     name = f"segment {segment.id}"
+    damage = folder.damage(segment)
+    problems = [] if damage is None else [f"{name}: {damage}"]
     try:
-        view = folder.open_segment(segment)
+        view = folder.open_segment(segment, verify=False)
     except Exception as error:
-        return [f"{name} cannot be opened: {_words(error)}"]
-    problems: list[str] = []
+        return [*problems, f"{name} cannot be opened: {_words(error)}"]
     try:
         deleted = view.deleted()
         stored_ids: dict[int, str] = {}

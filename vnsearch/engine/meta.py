@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from pathlib import Path
 
+from vnsearch.engine import disk
 from vnsearch.engine.schema import SCHEMA_VERSION, Schema
-from vnsearch.errors import IndexNotFound, VnsearchError
+from vnsearch.errors import IndexNotFound, StorageError, VnsearchError
 
 META_FILE = "vnsearch.json"
 # Older versions `engine.upgrade` rebuilds from their stored documents: the article fields, before
@@ -16,10 +18,25 @@ META_FILE = "vnsearch.json"
 UPGRADABLE = frozenset({3})
 
 
-def write(folder: Path, schema: Schema) -> None:
-    """Write a new index's meta file."""
+def write(folder: Path, schema: Schema, durable: bool = True) -> None:
+    """Write a new index's meta file, with the CRC-32 of its contents (`_crc`)."""
     meta = {"schema_version": SCHEMA_VERSION, "created": dt.datetime.now(dt.UTC).isoformat(), **schema.to_json()}
-    (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    meta["checksum"] = _crc(meta)
+    disk.publish(folder / META_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"), durable)
+
+
+def _crc(meta: dict) -> int:
+    """The CRC-32 of the meta file's fields other than `checksum`, in a canonical JSON form."""
+    fields = {key: value for key, value in meta.items() if key != "checksum"}
+    return zlib.crc32(json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+
+
+def _load(path: Path) -> dict:
+    """The meta file's fields; StorageError if its checksum (absent in folders written before them) disagrees."""
+    found = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(found, dict) and "checksum" in found and found["checksum"] != _crc(found):
+        raise disk.damaged(path, "its checksum disagrees with its contents")
+    return found
 
 
 def version(folder: Path) -> int:
@@ -28,7 +45,9 @@ def version(folder: Path) -> int:
     if not path.is_file():
         raise IndexNotFound(f"no vnsearch index at {folder}; create one with Index.create({str(folder)!r})")
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))["schema_version"]
+        found = _load(path)["schema_version"]
+    except StorageError:
+        raise
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise VnsearchError(f"{path} is damaged ({error}); rebuild the index") from None
     if not isinstance(found, int):
@@ -51,6 +70,8 @@ def read(folder: Path) -> Schema:
         )
     path = folder / META_FILE
     try:
-        return Schema.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return Schema.from_json(_load(path))
+    except StorageError:
+        raise
     except (OSError, ValueError, VnsearchError) as error:
         raise VnsearchError(f"{path} is damaged ({error}); rebuild the index") from None

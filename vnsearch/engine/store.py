@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from vnsearch.engine import health, meta
+from vnsearch.engine import disk, health, meta
 from vnsearch.engine.adapter import Folder, MergePolicy, Segment, Writer
+from vnsearch.engine.backup import Backup, backup
 from vnsearch.engine.documents import Record
 from vnsearch.engine.merging import Merges
 from vnsearch.engine.schema import Schema
@@ -33,9 +34,9 @@ class Store:
         self._postings = segment_cache()
 
     @classmethod
-    def create(cls, path: Path, schema: Schema, overwrite: bool = False) -> Store:
+    def create(cls, path: Path, schema: Schema, overwrite: bool = False, durable: bool = True) -> Store:
         """Make an empty index of `schema` at `path`; an existing index there is replaced only if
-        `overwrite`, and a folder that holds anything else is never touched."""
+        `overwrite`, and a folder that holds anything else is never touched. `durable`: see `open`."""
         if path.exists() and any(path.iterdir()):
             if not (path / meta.META_FILE).exists():
                 raise IndexExists(f"{path} exists, is not empty and is not a vnsearch index; refusing to touch it")
@@ -43,14 +44,16 @@ class Store:
                 raise IndexExists(f"an index already exists at {path}; open it, or pass overwrite=True to replace it")
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        folder = Folder.create(path, schema)
-        meta.write(path, schema)
-        return cls(path, folder)
+        if durable:
+            disk.fsync_folder(path.parent)
+        meta.write(path, schema, durable)
+        return cls(path, Folder.create(path, schema, durable))
 
     @classmethod
-    def open(cls, path: Path, timeout: float = 0.0) -> Store:
-        """Open the index at `path`, checking it was written by a compatible vnsearch."""
-        return cls(path, Folder.open(path, meta.read(path)), timeout)
+    def open(cls, path: Path, timeout: float = 0.0, durable: bool = True) -> Store:
+        """Open the index at `path`, checking it was written by a compatible vnsearch. Its commits are
+        fsynced before they are published (`engine.disk`) unless `durable` is False."""
+        return cls(path, Folder.open(path, meta.read(path), durable), timeout)
 
     def snapshot(self, current: Snapshot | None = None) -> Snapshot:
         """The latest commit: `current` itself while it is the latest, else a new snapshot (the old
@@ -93,6 +96,10 @@ class Store:
     def merges(self) -> Merges:
         """Background merges for a run of `write`s (pass their `policy`)."""
         return Merges(self.path, self.schema)
+
+    def backup(self, dest: Path) -> Backup:
+        """Copy the latest commit into `dest` while writers go on (`engine.backup`)."""
+        return backup(self._folder, dest)
 
     def check(self) -> list[str]:
         """The index's problems in words (see `health.check`); safe while another process writes."""
