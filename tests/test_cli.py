@@ -372,10 +372,48 @@ def test_demo_runs_the_quick_start(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(Index.open(tmp_path / "indexes" / "sample")) == 241
 
 
+def test_backup_then_restore_brings_back_the_commit_backed_up(small: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backups" / "first"
+    result = run("backup", small, backup)
+    assert result.exit_code == 0, result.output
+    files = len(list(backup.iterdir()))
+    assert result.stdout == f"Backed up commit 1 of {small} (3 documents, {files} files, hard links) to {backup}\n"
+    assert run("delete", "a", "--index", small).exit_code == 0  # after the backup: not in it
+    restored = tmp_path / "restored"
+    result = run("restore", backup, restored)
+    assert (result.exit_code, result.stdout) == (0, f"Restored {backup} as {restored}: 3 documents\n")
+    found = json.loads(run("search", "gia vang", "--index", restored, "--json").stdout)
+    assert [hit["id"] for hit in found["hits"]] == ["a"] and found["hits"][0]["title"] == "Giá vàng hôm nay"
+    refused = run("restore", backup, small)
+    assert refused.exit_code == 2
+    assert refused.stderr == f"Error: an index already exists at {small}; pass --overwrite to replace it\n"
+    result = run("restore", backup, small, "--overwrite")
+    assert (result.exit_code, len(Index.open(small))) == (0, 3)
+    assert run("check", "--index", small).exit_code == 0
+
+
+def test_backup_and_restore_refuse_what_they_cannot_do(small: Path, tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("giữ lại", encoding="utf-8")
+    refused = run("backup", small, tmp_path / "full")
+    assert refused.exit_code == 2
+    assert (
+        refused.stderr
+        == f"Error: {tmp_path / 'full'} exists and is not an empty folder; a backup goes into a new one\n"
+    )
+    missing = run("backup", tmp_path / "none", tmp_path / "b")
+    assert missing.exit_code == 2 and missing.stderr.startswith(f"Error: no vnsearch index at {tmp_path / 'none'};")
+    not_a_backup = run("restore", tmp_path / "full", tmp_path / "r")
+    assert not_a_backup.exit_code == 2
+    assert not_a_backup.stderr.startswith(f"Error: {tmp_path / 'full'} is not a sound backup: ")
+    assert not (tmp_path / "r").exists() and (tmp_path / "full" / "notes.txt").exists()
+
+
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     section = README.read_text(encoding="utf-8").split("## Command line")[1].split("\n## ")[0]
     assert sorted(main.commands) == [
         "analyze",
+        "backup",
         "check",
         "create",
         "delete",
@@ -383,6 +421,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "fields",
         "get",
         "index",
+        "restore",
         "search",
         "serve",
         "stats",

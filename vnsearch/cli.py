@@ -20,7 +20,7 @@ from vnsearch import demo as vdemo
 from vnsearch import fields as declared_fields
 from vnsearch import loaders
 from vnsearch.demo import format_hit, render
-from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
+from vnsearch.errors import DocumentError, IndexExists, IndexNotFound, StorageError, VnsearchError
 from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_FACET_LIMIT, MAX_LIMIT, MAX_SUGGESTIONS, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
@@ -55,6 +55,8 @@ def library_errors(path: Path) -> Iterator[None]:
         yield
     except IndexNotFound:
         raise Failure(f"no vnsearch index at {path}; create one with: vnsearch index FILE --index {path}") from None
+    except IndexExists as error:  # the library names its argument; here it is an option
+        raise Failure(str(error).replace("pass overwrite=True", "pass --overwrite")) from None
     except VnsearchError as error:
         raise Failure(str(error)) from None
 
@@ -469,6 +471,39 @@ def upgrade(index_path: Path) -> None:
         click.echo(f"upgraded {index_path}: {n_documents(carried)} carried over")
     else:
         click.echo(f"{index_path} is already in this version's format")
+
+
+@main.command()
+@click.argument("index_path", metavar="INDEX", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(index_path: Path, dest: Path) -> None:
+    """Copy the index's latest commit into DEST while writers go on.
+
+    DEST is a new or empty folder. The files are hard-linked where INDEX and DEST share a file system
+    (an index never changes a file once written), else copied; `vnsearch restore` puts a backup back.
+    """
+    with opened(index_path) as index:
+        made = index.backup(dest)
+    how = "hard links" if made.linked else "copies"
+    click.echo(
+        f"Backed up commit {made.generation} of {index_path} "
+        f"({n_documents(made.documents)}, {made.files:,} files, {how}) to {made.path}"
+    )
+
+
+@main.command()
+@click.argument("backup_path", metavar="BACKUP", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("index_path", metavar="INDEX", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an index already at INDEX.")
+def restore(backup_path: Path, index_path: Path, overwrite: bool) -> None:
+    """Put a backup in place as the index at INDEX.
+
+    The backup is read back in full first (as `vnsearch check` does) and copied beside INDEX, which it
+    replaces, with --overwrite, only once complete. Stop the processes using INDEX first.
+    """
+    with library_errors(index_path), Index.restore(backup_path, index_path, overwrite=overwrite) as index:
+        documents = len(index)
+    click.echo(f"Restored {backup_path} as {index_path}: {n_documents(documents)}")
 
 
 @main.command()
