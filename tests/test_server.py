@@ -622,3 +622,16 @@ def test_bad_searches_are_400_with_the_reason(homes: TestClient, wanted: dict) -
     assert answer.status_code == 400 and answer.json()["detail"]
     if "filter" in wanted and isinstance(wanted["filter"], str):
         assert homes.get("/search", params={"q": "nhà", "filter": wanted["filter"]}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("wanted", "loc"),
+    [
+        ({"limit": True}, ["body", "limit"]), ({"limit": "3"}, ["body", "limit"]),
+        ({"offset": 1.5}, ["body", "offset"]), ({"facet_limit": False}, ["body", "facet_limit"]),
+        ({"recency": {"field": "posted", "half_life": "3"}}, ["body", "recency", "half_life"]),
+    ],
+)  # fmt: skip
+def test_a_search_body_of_the_wrong_json_types_is_422(homes: TestClient, wanted: dict, loc: list[str]) -> None:
+    answer = homes.post("/search", json={"q": "nhà", **wanted})
+    assert answer.status_code == 422 and [e["loc"] for e in answer.json()["detail"]] == [loc]

@@ -59,7 +59,7 @@ def _seeded_index(path: Path) -> Path:
 def _reseed(path: Path) -> None:
     """Bring the index at `path` back to the two seeded articles alone."""
     with Index.open(path) as index:
-        index.delete([doc_id for doc_id in index.ids() if doc_id not in {seed["id"] for seed in SEEDS}])
+        index.delete(*[doc_id for doc_id in index.ids() if doc_id not in {seed["id"] for seed in SEEDS}])
         index.add(SEEDS)
 
 

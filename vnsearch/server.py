@@ -123,7 +123,7 @@ class RecencyIn(BaseModel):
     """Newer documents rank higher: a score is multiplied by 1 + 2^(-age / half_life), age in days from
     the newest date of `field` in the index."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     field: StrictStr
     half_life: float = Field(30.0, gt=0, allow_inf_nan=False, description="days")
@@ -133,7 +133,7 @@ class SearchIn(_Storable):
     """A search as JSON: what GET /search takes, with `filter` a mapping or clauses."""
 
     _called = "search"
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON says what it means: no "3" or true for 3
 
     q: str = Field("", max_length=MAX_POST_QUERY_CHARS, description="in the query language (README)")
     filter: dict[str, Any] | StrictStr | None = Field(
