@@ -317,11 +317,15 @@ def test_serve_calls_the_server_with_the_options(small: Path, monkeypatch: pytes
     monkeypatch.setattr("vnsearch.server.run", lambda *args, **kwargs: calls.append((args, kwargs)))
     result = run("serve", "--index", small, "--port", "9001", "--workers", "2")
     assert result.exit_code == 0
-    assert calls == [((small,), {"host": "127.0.0.1", "port": 9001, "workers": 2, "keys_file": None})]
+    options = {"host": "127.0.0.1", "port": 9001, "workers": 2, "keys_file": None, "backups": None}
+    assert calls == [((small,), options)]
     keys = small.parent / "keys"
     keys.write_text("write=cli-test-write-key-01\n", encoding="utf-8")
-    assert run("serve", "--index", small, "--keys", keys).exit_code == 0
-    assert calls[-1][1]["keys_file"] == keys
+    assert run("serve", "--index", small, "--keys", keys, "--backups", small.parent / "saved").exit_code == 0
+    assert calls[-1] == (
+        (small,),
+        {**options, "port": 8000, "workers": 1, "keys_file": keys, "backups": small.parent / "saved"},
+    )
 
 
 @pytest.mark.parametrize(

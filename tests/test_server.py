@@ -140,7 +140,9 @@ def test_search_page(reader: TestClient) -> None:
 
 def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader: TestClient) -> None:
     paths = reader.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}"}
+    assert set(paths) == {
+        "/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}", "/backups",
+    }  # fmt: skip
     readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
     for path, operations in paths.items():
         for method in operations:

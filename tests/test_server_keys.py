@@ -39,6 +39,7 @@ ROUTES = {
     ("PUT", "/documents/{doc_id:path}"): ("write", "/documents/a1", {"title": "Dân vận khéo"}, 200),
     ("POST", "/documents"): ("write", "/documents", [{"id": "a1", "title": "Dân vận khéo"}], 200),
     ("DELETE", "/documents/{doc_id:path}"): ("write", "/documents/a2", None, 204),
+    ("POST", "/backups"): ("admin", "/backups", None, 201),
 }
 SENT = {"no key": None, "wrong key": ADMIN[:-1] + "X", **{f"{scope} key": key for scope, key in KEYS.items()}}
 
@@ -120,10 +121,10 @@ def test_a_rejected_write_changes_nothing(private: TestClient) -> None:
     ("configured", "answers"),
     [
         # Per scope, the answer without a key and with the highest key configured ("ok": the route's success).
-        ({}, {"search": ("ok", "ok"), "write": (403, 403)}),
-        ({"write": WRITE}, {"search": ("ok", "ok"), "write": (401, "ok")}),
-        ({"admin": ADMIN}, {"search": ("ok", "ok"), "write": (401, "ok")}),  # the admin key grants writes
-        ({"search": SEARCH}, {"search": (401, "ok"), "write": (403, 403)}),  # private and read-only
+        ({}, {"search": ("ok", "ok"), "write": (403, 403), "admin": (403, 403)}),
+        ({"write": WRITE}, {"search": ("ok", "ok"), "write": (401, "ok"), "admin": (403, 403)}),
+        ({"admin": ADMIN}, {"search": ("ok", "ok"), "write": (401, "ok"), "admin": (401, "ok")}),
+        ({"search": SEARCH}, {"search": (401, "ok"), "write": (403, 403), "admin": (403, 403)}),
     ],
     ids=["no keys", "write key", "admin key", "search key"],
 )
@@ -138,8 +139,8 @@ def test_scopes_without_a_key_of_their_own(index_path: Path, configured: dict[st
             assert response.status_code == (succeeded if answer == "ok" else answer), (route, key)
             if answer == 403:  # no key grants the scope: the answer says which variable would
                 assert response.json()["detail"] == (
-                    f"this needs the {scope} key (or the admin key), and the service was started without one "
-                    f"(set {VARIABLES[scope]} or give it a keys file)"
+                    f"this needs the {scope} key{' (or the admin key)' if scope == 'write' else ''}, and the "
+                    f"service was started without one (set {VARIABLES[scope]} or give it a keys file)"
                 )
 
 

@@ -533,20 +533,27 @@ def analyze(text: str) -> None:
     show_envvar=True,
     help="A file of scope=key lines (search, write, admin) instead of the VNSEARCH_*_KEY variables.",
 )
-def serve(index_path: Path, host: str, port: int, workers: int, keys_file: Path | None) -> None:
+@click.option(
+    "--backups",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VNSEARCH_BACKUPS",
+    show_envvar=True,
+    help="Where POST /backups writes backups  [default: INDEX-backups beside the index]",
+)
+def serve(index_path: Path, host: str, port: int, workers: int, keys_file: Path | None, backups: Path | None) -> None:
     """Serve the index over HTTP (needs the server extra).
 
     Reads are open unless a search key is set; writes need the write key, backups the admin key (a
     higher key grants the lower scopes). Keys come from --keys FILE or from VNSEARCH_SEARCH_KEY,
     VNSEARCH_WRITE_KEY (or its old name VNSEARCH_API_KEY) and VNSEARCH_ADMIN_KEY; each has at least 16
-    characters.
+    characters. Each backup goes into a new folder of --backups, named by the time (UTC) and the commit.
     """
     try:
         import vnsearch.server
     except ModuleNotFoundError as error:
         raise Failure(f"vnsearch serve needs {error.name}: pip install 'vnsearch[server]'") from None
     with library_errors(index_path):
-        vnsearch.server.run(index_path, host=host, port=port, workers=workers, keys_file=keys_file)
+        vnsearch.server.run(index_path, host=host, port=port, workers=workers, keys_file=keys_file, backups=backups)
 
 
 @main.command()

@@ -9,10 +9,13 @@ never wait for them, seeing each commit as soon as it is done.
 """
 
 import asyncio
+import dataclasses
 import datetime as dt
 import math
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -30,8 +33,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from vnsearch import Backup
 from vnsearch import fields as declared_fields
-from vnsearch.errors import DocumentError, IndexLocked, QueryError
+from vnsearch.errors import DocumentError, IndexLocked, QueryError, StorageError
 from vnsearch.index import DEFAULT_PATH, MAX_FACET_LIMIT, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, Recency, document_id
 from vnsearch.keys import FILE_VARIABLE, SCOPES, VARIABLES, Keys, grants
 
@@ -216,6 +220,17 @@ class HealthOut(BaseModel):
     keys: ScopesOut
 
 
+class BackupOut(BaseModel):
+    """A backup taken: its folder on the server, the commit it holds (generation), its live documents, the
+    files it is made of, and whether they are hard links to the index's own (else copies)."""
+
+    path: str
+    generation: int
+    documents: int
+    files: int
+    linked: bool
+
+
 class ErrorOut(BaseModel):
     """An error the client can act on."""
 
@@ -234,25 +249,35 @@ DocId = Annotated[str, PathParam(max_length=MAX_ID_CHARS, description="URL-encod
 _ANSWERS: dict[int, dict[str, Any]] = {
     **{code: {"model": ErrorOut} for code in (400, 401, 403, 404, 503)},
     413: {"description": f"the body is over {MAX_BODY_BYTES:,} bytes (plain text)", "content": {"text/plain": {}}},
+    507: {"model": ErrorOut, "description": "the server's disk refused the files (full, read-only, no permission)"},
 }
-WRITE_ERRORS = (400, 404, 413, 503)
+WRITE_ERRORS = (400, 404, 413, 503, 507)
 
 
-def create_app(index_path: str | Path, keys: Keys | None = None, *, write_wait: float = WRITE_WAIT_SECONDS) -> FastAPI:
+def create_app(
+    index_path: str | Path,
+    keys: Keys | None = None,
+    *,
+    backups: str | Path | None = None,
+    write_wait: float = WRITE_WAIT_SECONDS,
+) -> FastAPI:
     """The service over the index at `index_path`, its routes guarded by `keys` (None: no keys, so reads
-    are open and writes refused).
+    are open and writes refused); POST /backups writes into `backups` (default: `<index>-backups` beside
+    the index).
 
     A write that finds the index locked by another process (another worker) retries for `write_wait`
     seconds before answering 503, so concurrent writers queue instead of failing.
     """
     keys = keys or Keys()
     index = Index.open(index_path)
+    backups = Path(backups) if backups is not None else default_backups(index_path)
     page = resources.files("vnsearch").joinpath("static/index.html").read_text(encoding="utf-8")
 
     # Never shut down: test clients run an app's lifespan more than once, and at exit Python lets a
     # running commit finish before it stops the threads.
     readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="vnsearch-read")
     writer = ThreadPoolExecutor(1, thread_name_prefix="vnsearch-write")
+    backer = ThreadPoolExecutor(1, thread_name_prefix="vnsearch-backup")  # one at a time, beside the writes
     app = FastAPI(
         title="vnsearch", summary="Full-text search for Vietnamese text", version="1", max_body_size=MAX_BODY_BYTES
     )
@@ -297,6 +322,10 @@ def create_app(index_path: str | Path, keys: Keys | None = None, *, write_wait: 
     def document_error(_: Request, error: DocumentError) -> JSONResponse:
         # The shape of FastAPI's own 422s, so clients read one format.
         return JSONResponse({"detail": [{"type": "document", "loc": ["body"], "msg": str(error)}]}, status_code=422)
+
+    @app.exception_handler(StorageError)
+    def storage_error(_: Request, error: StorageError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=507)
 
     @app.exception_handler(IndexLocked)
     def index_locked(_: Request, error: IndexLocked) -> JSONResponse:
@@ -424,12 +453,47 @@ def create_app(index_path: str | Path, keys: Keys | None = None, *, write_wait: 
         if not await write(lambda: index.delete(doc_id)):
             raise HTTPException(404, f"no document with id {doc_id!r}")
 
+    @app.post("/backups", status_code=201, response_model=BackupOut, **scoped("admin", 507))
+    async def take_backup() -> dict[str, Any]:
+        """Back the index's latest commit up, while writes go on, into a new folder of the service's
+        backups folder, named by the time (UTC) and the commit."""
+        made = await _in(backer, lambda: _backup_into(index, backups))
+        return {**dataclasses.asdict(made), "path": str(made.path)}
+
     return app
 
 
 def _names(listed: str | None) -> list[str]:
     """The names of a comma-separated list."""
     return [name.strip() for name in (listed or "").split(",") if name.strip()]
+
+
+def default_backups(index_path: str | Path) -> Path:
+    """Where backups of the index at `index_path` go unless told: `<index>-backups` beside it."""
+    path = Path(index_path).resolve()
+    return path.with_name(f"{path.name}-backups")
+
+
+def _backup_into(index: Index, folder: Path) -> Backup:
+    """Back `index` up into a new folder of `folder`, `<UTC time>-commit-<generation>`: built under a hidden
+    name and renamed once whole, so a folder named so always holds a whole backup."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{stamp}-", dir=folder))
+    except OSError as error:
+        raise StorageError(error.errno, f"cannot write backups into {folder}: {error.strerror}") from None
+    try:
+        made = index.backup(building)
+        done = building.rename(folder / f"{stamp}-commit-{made.generation}")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)  # gone once renamed
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)  # the rename reaches the disk before the answer says where the backup is
+    finally:
+        os.close(descriptor)
+    return dataclasses.replace(made, path=done)
 
 
 async def _in(pool: Executor, action: Callable[[], T]) -> T:
@@ -466,8 +530,10 @@ def _key_check(keys: Keys, scope: str) -> list[Any]:
 
 
 def app_from_environment() -> FastAPI:
-    """The app for `VNSEARCH_INDEX` with the keys of the environment: what each uvicorn worker builds."""
-    return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), Keys.from_environment(os.environ))
+    """The app for `VNSEARCH_INDEX`, the keys of the environment and the folder `VNSEARCH_BACKUPS`: what each
+    uvicorn worker builds."""
+    index_path = os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH))
+    return create_app(index_path, Keys.from_environment(os.environ), backups=os.environ.get("VNSEARCH_BACKUPS"))
 
 
 class _ReadTimeoutProtocol(H11Protocol):
@@ -517,12 +583,15 @@ def run(
     port: int = 8000,
     workers: int = 1,
     keys_file: str | Path | None = None,
+    backups: str | Path | None = None,
 ) -> None:
     """Serve the index with uvicorn until interrupted, with the keys of `keys_file`, else of the environment
-    (`vnsearch.keys.Keys.from_environment`)."""
+    (`vnsearch.keys.Keys.from_environment`), taking backups into `backups` (see `create_app`)."""
     environment = dict(os.environ)
     if keys_file is not None:
         environment[FILE_VARIABLE] = str(Path(keys_file).resolve())
+    if backups is not None:
+        environment["VNSEARCH_BACKUPS"] = str(Path(backups).resolve())
     Keys.from_environment(environment)  # fail here, once, rather than in every worker
     Index.open(index_path).close()
     os.environ.update(environment, VNSEARCH_INDEX=str(Path(index_path).resolve()))
