@@ -155,7 +155,7 @@ def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"q": "x" * 501}, "q"),
+        ({"q": "x" * 2_001}, "q"),
         ({"q": "a", "limit": 0}, "limit"),
         ({"q": "a", "limit": 101}, "limit"),
         ({"q": "a", "offset": -1}, "offset"),
@@ -170,6 +170,19 @@ def test_search_parameter_limits(reader: TestClient, params: dict, field: str) -
     response = reader.get("/search", params=params)
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["detail"]] == [["query", field]]
+
+
+def test_a_query_too_long_to_search_is_413_saying_so(reader: TestClient) -> None:
+    question = "Quận 5 tổ chức hội nghị tổng kết công tác dân vận năm 2023 như thế nào? "  # 72 characters
+    response = reader.post("/search", json={"q": question * 139})
+    assert (response.status_code, response.json()) == (
+        413,
+        {"detail": "q has 10,008 characters; a search takes at most 10,000"},
+    )
+    assert reader.post("/search", json={"q": question * 138}).status_code != 413
+    # In a URL the limit is 2,000 characters: a 422 naming q, as for any parameter out of range.
+    assert [e["loc"] for e in reader.get("/search", params={"q": question * 28}).json()["detail"]] == [["query", "q"]]
+    assert reader.get("/suggest", params={"q": question * 7}).status_code == 422  # completions: 500
 
 
 def test_query_errors_are_400_with_the_libraries_message(reader: TestClient) -> None:

@@ -40,7 +40,14 @@ def served(
     """The service's schema under one of CONFIGURATIONS, and the key its requests send."""
     keys, sent = CONFIGURATIONS[request.param]
     path = _seeded_index(Path(tmp_path_factory.mktemp("schema")) / "index")
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(path, keys=keys, write_wait=1.0)), sent
+    app = create_app(path, keys=keys, write_wait=1.0)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=REJECTIONS), sent
+
+
+# What the service answers to invalid input: a 413 for a query too long to search (POST /search), else 4xx.
+REJECTIONS = SchemathesisConfig.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "422"]}}}
+)
 
 
 SEEDS = [

@@ -41,8 +41,9 @@ from vnsearch.keys import FILE_VARIABLE, SCOPES, VARIABLES, Keys, grants
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
-MAX_QUERY_CHARS = 500  # the library allows 1,000; this leaves room for the filter clauses
-MAX_POST_QUERY_CHARS = 1_000  # the library's limit
+MAX_QUERY_CHARS = 2_000  # in a URL (GET /search): what proxies and browsers pass on, with room for the clauses
+MAX_POST_QUERY_CHARS = 10_000  # the library's limit: a pasted question or paragraph, searched on a budget
+MAX_PREFIX_CHARS = 500  # GET /suggest completes what someone is typing
 MAX_FILTER_CHARS = 1_000
 MAX_FACETS = 20
 MAX_CATEGORY_CHARS = 100
@@ -252,6 +253,11 @@ _ANSWERS: dict[int, dict[str, Any]] = {
     507: {"model": ErrorOut, "description": "the server's disk refused the files (full, read-only, no permission)"},
 }
 WRITE_ERRORS = (400, 404, 413, 503, 507)
+_TOO_LONG = {
+    "model": ErrorOut,
+    "description": f"q over {MAX_POST_QUERY_CHARS:,} characters, or a body over {MAX_BODY_BYTES:,} bytes (plain text)",
+    "content": {"text/plain": {}},
+}
 
 
 def create_app(
@@ -312,6 +318,10 @@ def create_app(
     def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's format without echoing the input back: it can be a 10 MB batch, or hold what JSON cannot carry.
         detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        for e in error.errors():
+            if e["loc"] == ("body", "q") and e["type"] == "string_too_long":  # too long to search, not malformed
+                too_long = f"q has {len(e['input']):,} characters; a search takes at most {MAX_POST_QUERY_CHARS:,}"
+                return JSONResponse({"detail": too_long}, status_code=413)
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(QueryError)
@@ -395,7 +405,7 @@ def create_app(
         )  # fmt: skip
         return await run_search(text, wanted)
 
-    @app.post("/search", response_model=SearchOut, **scoped("search", 400))
+    @app.post("/search", response_model=SearchOut, **scoped("search", 400, **{"413": _TOO_LONG}))
     async def search_json(wanted: SearchIn) -> dict[str, Any]:
         """The same search, its parameters as JSON (`filter` may be a mapping)."""
         return await run_search(wanted.q, wanted)
@@ -407,7 +417,7 @@ def create_app(
 
     @app.get("/suggest", response_model=SuggestOut, **scoped("search", 400))
     async def suggest(
-        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="a partial query")] = "",
+        q: Annotated[str, Query(max_length=MAX_PREFIX_CHARS, description="a partial query")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
     ) -> dict[str, Any]:
         """Complete the last word of `q` (diacritics optional), from the index's vocabulary as of its last
