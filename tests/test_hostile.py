@@ -20,7 +20,7 @@ from vnsearch.engine.documents import MAX_FIELDS, MAX_TEXT_CHARS
 HOSTILE = st.text(
     alphabet=st.one_of(
         st.characters(codec=None, exclude_categories=()),  # every code point, lone surrogates included
-        st.sampled_from("\x00\t\r\n\u200b\u200f\u202e\u0301\u0323\ufeffđĐÐ\"-:()*?\\"),
+        st.sampled_from('\x00\t\r\n\u200b\u200f\u202e\u0301\u0323\ufeffđĐÐ"-:()*?\\'),
         st.sampled_from("Hà Nội bóng đá שלום مرحبا 😀👨‍👩‍👧"),
     ),
     max_size=300,
@@ -80,13 +80,16 @@ def test_search_takes_any_string_or_says_why_not(index: Index, text: str) -> Non
         assert results.total <= 2
 
 
-@pytest.mark.parametrize("text", ["Hà Nội " * 140, "-" * 1000, '"' * 999, "date:" * 200, "\u0301" * 1000])
+@pytest.mark.parametrize(
+    "text",
+    ["Hà Nội " * 1_428, "-" * 10_000, '"' * 9_999, "date:" * 2_000, "\u0301" * 10_000, '"a" ' * 2_500, "-x " * 3_333],
+)
 def test_long_queries_end_quickly(index: Index, text: str) -> None:
     started = time.monotonic()
     try:
         index.search(text)
     except QueryError as error:
-        assert str(error).startswith("date:")
+        assert str(error).startswith("date:") or str(error).endswith("phrases and exclusions; the limit is 64")
     assert time.monotonic() - started < BOUND_SECONDS
 
 

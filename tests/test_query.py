@@ -8,7 +8,7 @@ from vnsearch import QueryError
 from vnsearch.engine.schema import ARTICLE
 from vnsearch.search import query
 from vnsearch.search.conditions import date_range
-from vnsearch.search.query import MAX_QUERY_CHARS
+from vnsearch.search.query import MAX_QUERY_CHARS, MAX_TEXT_CONDITIONS
 
 
 def parse(text: str) -> query.ParsedQuery:
@@ -54,6 +54,16 @@ def test_overlong_query_is_rejected_with_reason() -> None:
     with pytest.raises(QueryError, match="50,000 characters"):
         parse("a" * 50_000)
     parse("a " * (MAX_QUERY_CHARS // 2))
+
+
+def test_phrases_and_exclusions_are_limited_naming_the_limit() -> None:
+    words = "Ủy ban nhân dân Quận 5 tổ chức hội nghị tổng kết công tác dân vận năm 2023".split()
+    conditions = [f'"{word}"' if n % 2 else f"-{word}" for n, word in enumerate(words * 4)][:MAX_TEXT_CONDITIONS]
+    parsed = parse(" ".join(conditions) + ' category:"Thể thao" date:2023')  # field values: no limit
+    assert len(parsed.filters) == 2
+    assert len(parsed.phrases) + len(parsed.excluded) == MAX_TEXT_CONDITIONS
+    with pytest.raises(QueryError, match=f"{MAX_TEXT_CONDITIONS + 1} phrases and exclusions; the limit is 64"):
+        parse(" ".join(conditions) + ' "dân vận"')
 
 
 def test_date_ranges() -> None:

@@ -201,7 +201,9 @@ class Index:
         `facets`: keyword or bool fields whose `facet_limit` most frequent values among all the matching
         documents come back in `results.facets`. `recency`: newer documents rank higher (`Recency`).
         With no text, every document meeting the filter matches (browse). `snippets=False` leaves every
-        `hit.snippet` empty; `suggest=True` also fills `results.suggestion` ("did you mean")."""
+        `hit.snippet` empty; `suggest=True` also fills `results.suggestion` ("did you mean") for a text
+        of at most 1,000 characters. A text is at most 10,000 characters; of more than 64 free syllables
+        (a pasted paragraph), the 64 most informative are searched and `results.truncated` names the others."""
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0:
@@ -221,15 +223,17 @@ class Index:
         fields = list(schema.text_fields)
         hits = [make_hit(corpus.snapshot.stored(doc), score, terms, fields) for doc, score in ranked.page[offset:]]
         counts = {name: corpus.snapshot.facet(name, ranked.matched, facet_limit) for name in facets}
-        suggestion = self._suggestion(searched, corpus) if suggest else None
-        return Results(hits, ranked.total, text, searched, suggestion, counts)
+        suggestion = self._suggestion(searched, corpus) if suggest and len(text) <= query.MAX_SUGGEST_CHARS else None
+        truncated = tuple(term.canonical for term in parsed.dropped)
+        return Results(hits, ranked.total, text, searched, suggestion, counts, truncated)
 
     def did_you_mean(self, text: str) -> str | None:
         """`text` with diacritics restored from the index's own text (`dan van` → `dân vận`), when it
         was typed without any and the index makes one form clearly likelier; else None.
 
-        It reads some eighty documents (p50 54 ms, p95 95 ms on 35,679 articles): more than a search."""
-        query.check(text)
+        It reads some eighty documents (p50 54 ms, p95 95 ms on 35,679 articles): more than a search.
+        `text` is at most 1,000 characters."""
+        query.check(text, query.MAX_SUGGEST_CHARS)
         return self._suggestion(text, self._corpus())
 
     def _suggestion(self, text: str, corpus: Corpus) -> str | None:
@@ -241,7 +245,7 @@ class Index:
 
         Milliseconds, from the index's vocabulary: read once per commit (seconds on a large index), in
         the background after the first, serving the previous one meanwhile (see `lexicon.recent`)."""
-        query.check(prefix)
+        query.check(prefix, query.MAX_SUGGEST_CHARS)
         if not 1 <= limit <= MAX_SUGGESTIONS:
             raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}, got {limit}")
         return complete(prefix, self._corpus(), limit)
@@ -329,4 +333,3 @@ class _Checked:
                     raise
                 self._on_error(error)
                 self.skipped += 1
-

@@ -54,7 +54,7 @@ class Plan:
 def build(parsed: ParsedQuery, vocabulary: Vocabulary, conditions: Sequence[filters.Filter] = ()) -> Plan:
     """Turn `parsed` into a Plan, using the index's vocabulary to find known multi-syllable words and
     the likely spelling of rare syllables; `conditions` (a search's `filter`) are required too."""
-    clauses = _free_text(parsed.free, vocabulary, parsed.typed)
+    clauses = _free_text(parsed.runs(), vocabulary, parsed.typed)
     clauses += [clause for span, terms in parsed.alternatives for clause in _alternative(span, terms)]
     clauses += _typo_variants(parsed.free, vocabulary)
     for _, terms in parsed.phrases:
@@ -70,9 +70,11 @@ def build(parsed: ParsedQuery, vocabulary: Vocabulary, conditions: Sequence[filt
     )
 
 
-def _free_text(terms: list[QueryTerm], vocabulary: Vocabulary, typed: dict[str, str]) -> list[Clause]:
+def _free_text(runs: list[list[QueryTerm]], vocabulary: Vocabulary, typed: dict[str, str]) -> list[Clause]:
     """Every syllable (folded, plus a bonus for the exact accented form, plus the form as typed before
-    Telex decoding), every n-gram the index knows as a word, and every adjacent pair."""
+    Telex decoding), every n-gram of a run of adjacent syllables that the index knows as a word, and
+    every adjacent pair."""
+    terms = [term for run in runs for term in run]
     all_stop = all(t.canonical in STOPWORDS for t in terms)
     clauses: list[Clause] = []
     for term in dict.fromkeys(terms):
@@ -82,10 +84,18 @@ def _free_text(terms: list[QueryTerm], vocabulary: Vocabulary, typed: dict[str, 
             clauses.append(Clause(term.canonical, weight * EXACT_BOOST))
         if typed.get(term.canonical, term.folded) != term.folded:
             clauses.append(Clause(typed[term.canonical], weight))
+    for run in runs:
+        clauses += _adjacent(run, vocabulary)
+    return clauses
+
+
+def _adjacent(run: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
+    """The known words of two and three syllables in a run, then its pairs but those of two stopwords."""
+    clauses = []
     for size in (2, 3):
-        for i in range(len(terms) - size + 1):
-            clauses += _known_word(terms[i : i + size], vocabulary)
-    for first, second in zip(terms, terms[1:]):
+        for i in range(len(run) - size + 1):
+            clauses += _known_word(run[i : i + size], vocabulary)
+    for first, second in itertools.pairwise(run):
         if not {first.canonical, second.canonical} <= STOPWORDS:
             clauses.append(Clause(first.folded + PAIR_JOINER + second.folded, PAIR_BOOST))
     return clauses

@@ -1,14 +1,17 @@
 """The query language: free words (ranked), "phrases", -exclusions and field:value filters.
 
 `parse` turns the user's string into a `ParsedQuery` without touching the index; `understand` first
-decodes Telex/VNI keystrokes the index's vocabulary recognises (`daan vaanj` → `dân vận`). `plan.build`
-then turns the parsed query into what ranking needs.
+decodes Telex/VNI keystrokes the index's vocabulary recognises (`daan vaanj` → `dân vận`), and keeps
+the free words of a long query within the budget of syllables searched (`budget`). `plan.build` then
+turns the parsed query into what ranking needs.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,10 +23,14 @@ from vnsearch.language.analysis import term_forms
 from vnsearch.language.normalize import normalize
 from vnsearch.language.stopwords import STOPWORDS
 from vnsearch.language.syllables import syllables
+from vnsearch.search.budget import SYLLABLE_BUDGET, informative
 from vnsearch.search.conditions import condition, from_mapping
 
-MAX_QUERY_CHARS = 1_000
-MAX_QUERY_SYLLABLES = 64
+MAX_QUERY_CHARS = 10_000
+# Suggestions complete or restore what a person types in a box; restoring costs ~0.3 s a 1,000 characters.
+MAX_SUGGEST_CHARS = 1_000
+# Each phrase or exclusion is evaluated over the whole index by the engine (~25 ms on 10,000 articles).
+MAX_TEXT_CONDITIONS = 64
 
 # `-`, then `name:` (or, in a filter, `name>=` and the like), then a "quoted" or bare value.
 _CLAUSE = re.compile(r'(-)?(?:([A-Za-z][A-Za-z0-9_]*)(:|>=|<=|>|<|=))?(?:"([^"]*)"|([^\s"]+))')
@@ -51,6 +58,9 @@ class ParsedQuery:
     """A query split into its parts; see the module docstring."""
 
     free: list[QueryTerm] = field(default_factory=list)
+    # Over the budget: the free syllables left out, and the positions in `free` where some were.
+    dropped: tuple[QueryTerm, ...] = ()
+    gaps: tuple[int, ...] = ()
     phrases: list[tuple[str | None, list[QueryTerm]]] = field(default_factory=list)
     excluded: list[list[QueryTerm]] = field(default_factory=list)
     filters: list[filters.Filter] = field(default_factory=list)
@@ -75,6 +85,11 @@ class ParsedQuery:
             if term.accented:
                 exact.add(term.canonical)
         return {folded: frozenset(exact) for folded, exact in marks.items()}
+
+    def runs(self) -> list[list[QueryTerm]]:
+        """The free syllables in runs that stood together in the query: words and pairs never span a gap."""
+        bounds = [0, *self.gaps, len(self.free)]
+        return [self.free[start:end] for start, end in itertools.pairwise(bounds) if end > start]
 
 
 class Vocabulary(Protocol):
@@ -101,27 +116,33 @@ def terms_of(text: str) -> list[QueryTerm]:
 
 def understand(text: str, vocabulary: Vocabulary, schema: Schema) -> tuple[str, ParsedQuery]:
     """Decode the Telex/VNI keystrokes whose decoded syllables the index holds more often than the
-    forms typed, then parse: (the text searched, its parts)."""
+    forms typed, parse, and keep the SYLLABLE_BUDGET most informative free syllables: (the text
+    searched, its parts)."""
     check(text)
-    searched, typed = telex.rewrite(text, vocabulary.doc_frequency)
+    frequency = functools.cache(vocabulary.doc_frequency)  # asked by both steps, of repeated syllables too
+    searched, typed = telex.rewrite(text, frequency)
     parsed = _parse(searched, schema)
     parsed.typed = typed
+    _keep(parsed, informative(parsed.free, frequency, SYLLABLE_BUDGET))
     return searched, parsed
 
 
-def check(text: object) -> None:
-    """Raise QueryError unless `text` is a string of at most MAX_QUERY_CHARS characters."""
+def check(text: object, limit: int = MAX_QUERY_CHARS) -> None:
+    """Raise QueryError unless `text` is a string of at most `limit` characters."""
     if not isinstance(text, str):
         raise QueryError(f"a query must be text, got {type(text).__name__}")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    if len(text) > limit:
+        raise QueryError(f"the query has {len(text):,} characters; the limit is {limit:,}")
 
 
 def parse(text: str, schema: Schema) -> ParsedQuery:
-    """Split `text` into its parts. Raises QueryError only for over-long queries and bad field values
-    (`date:2023-13`, `price:>=abc`)."""
+    """Split `text` into its parts, every free syllable kept (weighing them takes the index: `understand`).
+    Raises QueryError only for over-long queries, more than MAX_TEXT_CONDITIONS phrases and exclusions,
+    and bad field values (`date:2023-13`, `price:>=abc`)."""
     check(text)
-    return _parse(text, schema)
+    parsed = _parse(text, schema)
+    _keep(parsed, range(len(parsed.free)))
+    return parsed
 
 
 def parse_filter(text: str, schema: Schema) -> list[filters.Filter]:
@@ -178,12 +199,25 @@ def _parse(text: str, schema: Schema, strict: bool = False) -> ParsedQuery:
         else:
             found = condition(schema, name, value)
             parsed.filters.append(filters.Not(found) if negated else found)
-    parsed.free = terms_of(" ".join(free_text))[:MAX_QUERY_SYLLABLES]
+    conditions = len(parsed.phrases) + len(parsed.excluded)
+    if conditions > MAX_TEXT_CONDITIONS:
+        raise QueryError(f"the query has {conditions:,} phrases and exclusions; the limit is {MAX_TEXT_CONDITIONS}")
+    parsed.free = terms_of(" ".join(free_text))
+    return parsed
+
+
+def _keep(parsed: ParsedQuery, kept: Sequence[int]) -> None:
+    """Search only the free syllables at positions `kept` (ascending), and the other forms of the
+    abbreviations among them, found within each run of adjacent ones."""
+    chosen = set(kept)
+    parsed.dropped = tuple(term for position, term in enumerate(parsed.free) if position not in chosen)
+    parsed.gaps = tuple(n for n, (before, after) in enumerate(itertools.pairwise(kept), 1) if after != before + 1)
+    parsed.free = [parsed.free[position] for position in kept]
     parsed.alternatives = [
         (end - start, [QueryTerm(*term_forms(syllable)) for syllable in other])
-        for start, end, other in abbreviations.expand([t.folded for t in parsed.free])
+        for run in parsed.runs()
+        for start, end, other in abbreviations.expand([t.folded for t in run])
     ]
-    return parsed
 
 
 def phrase(terms: list[QueryTerm], name: str | None, fields: tuple[str, ...]) -> filters.Filter:

@@ -48,12 +48,15 @@ class Results(Sequence[Hit]):
     query was rewritten (Telex keystrokes decoded); `corrected_query` is that text, or None.
     `suggestion` is a query to propose instead ("Did you mean"), when the search was asked for one.
     `facets` maps each field asked for to its most frequent values among all the matching documents,
-    with their counts. A plain value: nothing here reads the index.
+    with their counts. `truncated` is None when every free syllable of the query was searched; for a
+    query longer than the budget (64 syllables), it is the syllables left out, lowercase, in query
+    order, one per occurrence (the rest, its most informative syllables, were searched).
+    A plain value: nothing here reads the index.
     """
 
     def __init__(
         self, hits: list[Hit], total: int, query: str, searched: str | None = None, suggestion: str | None = None,
-        facets: dict[str, list[tuple[Any, int]]] | None = None,
+        facets: dict[str, list[tuple[Any, int]]] | None = None, truncated: tuple[str, ...] | None = None,
     ):  # fmt: skip
         self._hits = hits
         self.total = total
@@ -61,6 +64,7 @@ class Results(Sequence[Hit]):
         self.searched = query if searched is None else searched
         self.suggestion = suggestion
         self.facets = facets or {}
+        self.truncated = truncated or None
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -86,7 +90,8 @@ class Results(Sequence[Hit]):
         return self.searched if self.rewritten else None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, shared by the CLI's --json and the HTTP service (`facets` when asked for)."""
+        """A JSON-ready form, shared by the CLI's --json and the HTTP service (`facets` when asked for,
+        `truncated` when the query was)."""
         found = {
             "query": self.query,
             "searched": self.searched,
@@ -96,6 +101,8 @@ class Results(Sequence[Hit]):
         }
         if self.facets:
             found["facets"] = {name: [list(pair) for pair in values] for name, values in self.facets.items()}
+        if self.truncated:
+            found["truncated"] = list(self.truncated)
         return found
 
 
