@@ -179,10 +179,26 @@ def test_a_query_too_long_to_search_is_413_saying_so(reader: TestClient) -> None
         413,
         {"detail": "q has 10,008 characters; a search takes at most 10,000"},
     )
-    assert reader.post("/search", json={"q": question * 138}).status_code != 413
+    assert reader.post("/search", json={"q": question * 138}).json()["truncated"]  # 9,936 characters: searched
     # In a URL the limit is 2,000 characters: a 422 naming q, as for any parameter out of range.
     assert [e["loc"] for e in reader.get("/search", params={"q": question * 28}).json()["detail"]] == [["query", "q"]]
     assert reader.get("/suggest", params={"q": question * 7}).status_code == 422  # completions: 500
+
+
+def test_a_pasted_passage_is_searched_and_says_which_syllables_were_left_out(
+    reader: TestClient, sample_index: Index
+) -> None:
+    article = sample_index.get(SEED_ID)
+    passage = f"{article['title']}\n{article['body']}"  # 2,500 characters, some 500 syllables
+    posted = reader.post("/search", json={"q": passage, "limit": 3}).json()
+    assert posted["hits"][0]["id"] == SEED_ID
+    left_out = posted["truncated"]
+    assert left_out == list(sample_index.search(passage).truncated) and len(left_out) > 300
+    assert all(syllable in passage.lower() for syllable in left_out)
+    # A URL takes 2,000 characters of it; a short query is searched whole.
+    got = reader.get("/search", params={"q": passage[:2_000], "limit": 1}).json()
+    assert got["hits"][0]["id"] == SEED_ID and got["truncated"]
+    assert reader.post("/search", json={"q": "quận 5 dân vận"}).json()["truncated"] is None
 
 
 def test_query_errors_are_400_with_the_libraries_message(reader: TestClient) -> None:

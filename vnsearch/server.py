@@ -172,6 +172,9 @@ class SearchOut(BaseModel):
     took_ms: float
     hits: list[HitOut]
     facets: dict[str, list[tuple[Any, int]]] = Field({}, description="per field asked for: [value, count], most first")
+    truncated: list[str] | None = Field(
+        None, description="the syllables of a long query left out of the search (its most informative were searched)"
+    )
 
 
 class SuggestOut(BaseModel):
