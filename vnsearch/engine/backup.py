@@ -79,12 +79,7 @@ def restore(source: Path, path: Path, overwrite: bool) -> None:
                     _link_or_copy(item, file, building / item.name)
                 disk.fsync_file(building / item.name)
         disk.fsync_folder(building)
-        aside = path.with_name(f".{path.name}.replaced-{uuid.uuid4().hex[:8]}")
-        if path.exists():
-            path.rename(aside)
-        building.rename(path)
-        disk.fsync_folder(path.parent)
-        shutil.rmtree(aside, ignore_errors=True)
+        disk.replace_folder(path, building)
     finally:
         shutil.rmtree(building, ignore_errors=True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import zlib
 from pathlib import Path
 
@@ -64,6 +65,22 @@ def publish(path: Path, data: bytes, durable: bool) -> None:
     os.replace(temporary, path)
     if durable:
         fsync_folder(path.parent)
+
+
+def replace_folder(path: Path, built: Path) -> None:
+    """Put the folder `built` in the place of `path` (if it exists, kept aside until the new one is
+    there, then deleted), the change made durable."""
+    aside = path.with_name(f".{path.name}.replaced-{os.getpid()}")
+    if path.exists():
+        path.rename(aside)
+    try:
+        built.rename(path)
+    except OSError:
+        if aside.exists():
+            aside.rename(path)
+        raise
+    fsync_folder(path.parent)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def checksum(path: Path) -> tuple[int, int]:

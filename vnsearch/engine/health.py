@@ -21,8 +21,8 @@ def check(path: str | Path) -> list[str]:
     lists: its file against the checksum its commit recorded, its files open, every stored document
     reads back with an id, the live and deleted counts add up, each live id appears once, in the id
     field's terms as in the stored fields, every term of its term table decodes, in order (`terms`),
-    its term counts read and its frequent terms' arrays agree with the term table (`frequent.problems`). Files that no commit refers to (left by a killed
-    writer, removed by the next commit) are not problems.
+    its term counts read and its frequent terms' arrays agree with the term table (`frequent.problems`).
+    Files that no commit refers to (left by a killed writer, removed by the next commit) are not problems.
     """
     path = Path(path)
     try:

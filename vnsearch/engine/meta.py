@@ -49,9 +49,9 @@ def version(folder: Path) -> int:
     except StorageError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise VnsearchError(f"{path} is damaged ({error}); rebuild the index") from None
+        raise disk.damaged(path, f"{type(error).__name__}: {error}") from None
     if not isinstance(found, int):
-        raise VnsearchError(f"{path} is damaged (schema_version {found!r}); rebuild the index")
+        raise disk.damaged(path, f"schema_version {found!r}")
     return found
 
 
@@ -74,4 +74,4 @@ def read(folder: Path) -> Schema:
     except StorageError:
         raise
     except (OSError, ValueError, VnsearchError) as error:
-        raise VnsearchError(f"{path} is damaged ({error}); rebuild the index") from None
+        raise disk.damaged(path, f"{type(error).__name__}: {error}") from None

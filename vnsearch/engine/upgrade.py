@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vnsearch.engine import meta
+from vnsearch.engine import disk, meta
 from vnsearch.engine.adapter import older_documents
 from vnsearch.engine.documents import Record, original, prepare
 from vnsearch.engine.schema import ARTICLE, SCHEMA_VERSION, Schema
@@ -46,7 +46,7 @@ def upgrade(path: Path) -> int:
                 carried += store.write(batch)[0]
             if carried != count:
                 raise VnsearchError(f"upgrading {path}: read {carried} of its {count} documents; it is left as it was")
-            _swap(path, building, version)
+            disk.replace_folder(path, building)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return carried
@@ -57,15 +57,3 @@ def _record(stored: dict[str, Any], schema: Schema, path: Path) -> Record:
         return prepare(original(stored, list(schema.text_fields)), schema)
     except DocumentError as error:
         raise VnsearchError(f"upgrading {path}: {error}; the index is left as it was") from None
-
-
-def _swap(path: Path, built: Path, version: int) -> None:
-    """Put `built` in the place of `path`; the old folder is kept aside until the new one is there."""
-    aside = path.parent / f".{path.name}.schema{version}-{os.getpid()}"
-    path.rename(aside)
-    try:
-        built.rename(path)
-    except OSError:
-        aside.rename(path)
-        raise
-    shutil.rmtree(aside)
