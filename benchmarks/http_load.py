@@ -39,7 +39,7 @@ from timing import percentile
 from vnsearch import Index
 
 RESULTS = Path(__file__).resolve().parent / "results" / "http_load.md"
-KEY = "http-load"
+KEY = "http-load-benchmark-key"  # keys have at least 16 characters
 
 
 @dataclass

@@ -45,7 +45,7 @@ from timing import percentile
 import vnsearch
 from vnsearch import Index
 
-KEY = "soak"
+KEY = "soak-benchmark-write-key"  # keys have at least 16 characters
 WORKERS = 2
 SEARCHERS = 3
 SEED_DOCS = 300  # in the index before the service starts, so that the first searches have something to find

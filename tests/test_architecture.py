@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "vnsearch"
 ADAPTER = "vnsearch.engine.adapter"
 PUBLIC_FACE = {"vnsearch", "vnsearch.errors", "vnsearch.fields", "vnsearch.index", "vnsearch.loaders"}
-FRONT_DOORS = {"vnsearch.cli", "vnsearch.server", "vnsearch.demo", "vnsearch.__main__"}
+FRONT_DOORS = {"vnsearch.cli", "vnsearch.server", "vnsearch.keys", "vnsearch.demo", "vnsearch.__main__"}
 # What each layer may import from vnsearch (its own folder always): only downwards.
 ALLOWED = {
     "language": ("vnsearch.language",),

@@ -317,7 +317,39 @@ def test_serve_calls_the_server_with_the_options(small: Path, monkeypatch: pytes
     monkeypatch.setattr("vnsearch.server.run", lambda *args, **kwargs: calls.append((args, kwargs)))
     result = run("serve", "--index", small, "--port", "9001", "--workers", "2")
     assert result.exit_code == 0
-    assert calls == [((small,), {"host": "127.0.0.1", "port": 9001, "workers": 2})]
+    options = {"host": "127.0.0.1", "port": 9001, "workers": 2, "keys_file": None, "backups": None}
+    assert calls == [((small,), options)]
+    keys = small.parent / "keys"
+    keys.write_text("write=cli-test-write-key-01\n", encoding="utf-8")
+    assert run("serve", "--index", small, "--keys", keys, "--backups", small.parent / "saved").exit_code == 0
+    assert calls[-1] == (
+        (small,),
+        {**options, "port": 8000, "workers": 1, "keys_file": keys, "backups": small.parent / "saved"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "env", "message"),
+    [
+        ("write=short\n", {}, "{keys}:1: the key has 5 characters; keys have 16 to 1024"),
+        ("write cli-test-write-key-01\n", {}, "{keys}:1: expected scope=key"),
+        ("write=cli-test-write-key-01\n", {"VNSEARCH_ADMIN_KEY": "cli-test-admin-key-01"},
+         "keys come from a keys file ({keys}) or from the environment, not both: unset VNSEARCH_ADMIN_KEY"),
+        (None, {"VNSEARCH_WRITE_KEY": "cli-test-write"}, "VNSEARCH_WRITE_KEY: the key has 14 characters"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_unusable_keys_naming_where_they_came_from(
+    small: Path, keys: str | None, env: dict[str, str], message: str
+) -> None:
+    path = small.parent / "keys"
+    args = ["serve", "--index", small]
+    if keys is not None:
+        path.write_text(keys, encoding="utf-8")
+        args += ["--keys", path]
+    result = run(*args, env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: " + message.format(keys=path.resolve()))
+    assert "cli-test-" not in result.stderr
 
 
 def test_serve_on_a_missing_index_exits_2(tmp_path: Path) -> None:
@@ -344,10 +376,48 @@ def test_demo_runs_the_quick_start(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(Index.open(tmp_path / "indexes" / "sample")) == 241
 
 
+def test_backup_then_restore_brings_back_the_commit_backed_up(small: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backups" / "first"
+    result = run("backup", small, backup)
+    assert result.exit_code == 0, result.output
+    files = len(list(backup.iterdir()))
+    assert result.stdout == f"Backed up commit 1 of {small} (3 documents, {files} files, hard links) to {backup}\n"
+    assert run("delete", "a", "--index", small).exit_code == 0  # after the backup: not in it
+    restored = tmp_path / "restored"
+    result = run("restore", backup, restored)
+    assert (result.exit_code, result.stdout) == (0, f"Restored {backup} as {restored}: 3 documents\n")
+    found = json.loads(run("search", "gia vang", "--index", restored, "--json").stdout)
+    assert [hit["id"] for hit in found["hits"]] == ["a"] and found["hits"][0]["title"] == "Giá vàng hôm nay"
+    refused = run("restore", backup, small)
+    assert refused.exit_code == 2
+    assert refused.stderr == f"Error: an index already exists at {small}; pass --overwrite to replace it\n"
+    result = run("restore", backup, small, "--overwrite")
+    assert (result.exit_code, len(Index.open(small))) == (0, 3)
+    assert run("check", "--index", small).exit_code == 0
+
+
+def test_backup_and_restore_refuse_what_they_cannot_do(small: Path, tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("giữ lại", encoding="utf-8")
+    refused = run("backup", small, tmp_path / "full")
+    assert refused.exit_code == 2
+    assert (
+        refused.stderr
+        == f"Error: {tmp_path / 'full'} exists and is not an empty folder; a backup goes into a new one\n"
+    )
+    missing = run("backup", tmp_path / "none", tmp_path / "b")
+    assert missing.exit_code == 2 and missing.stderr.startswith(f"Error: no vnsearch index at {tmp_path / 'none'};")
+    not_a_backup = run("restore", tmp_path / "full", tmp_path / "r")
+    assert not_a_backup.exit_code == 2
+    assert not_a_backup.stderr.startswith(f"Error: {tmp_path / 'full'} is not a sound backup: ")
+    assert not (tmp_path / "r").exists() and (tmp_path / "full" / "notes.txt").exists()
+
+
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     section = README.read_text(encoding="utf-8").split("## Command line")[1].split("\n## ")[0]
     assert sorted(main.commands) == [
         "analyze",
+        "backup",
         "check",
         "create",
         "delete",
@@ -355,6 +425,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "fields",
         "get",
         "index",
+        "restore",
         "search",
         "serve",
         "stats",
@@ -454,7 +525,8 @@ def test_create_with_fields_then_index_filter_sort_and_facet(tmp_path: Path) -> 
     assert run("index", jsonl(tmp_path / "h.jsonl", HOMES), "--index", homes).exit_code == 0
     listed = run("fields", "--index", homes)
     assert listed.output.splitlines()[:2] == [
-        "title                text     weight=2", "district             keyword  facet=true, multi=false, exact=false"
+        "title                text     weight=2",
+        "district             keyword  facet=true, multi=false, exact=false",
     ]
     assert json.loads(run("fields", "--index", homes, "--json").output)["fields"]["price_vnd"] == {"type": "number"}
     found = run("search", "chung cu", "--index", homes, "--filter", "price_vnd>=2e9", "--filter", 'district:"Cầu Giấy"',

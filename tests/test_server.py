@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 from whoosh import index as windex
 
 from vnsearch import Index, IndexNotFound
+from vnsearch.keys import Keys
 from vnsearch.server import MAX_BATCH, MAX_BODY_BYTES, create_app
 
-KEY = "test-key"
+KEY = "test-write-key-2024"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SEED_ID = "htv-quan5-dan-van-2023"
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -48,14 +49,17 @@ def index_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(index_path: Path) -> TestClient:
     """A writable service over ARTICLES."""
-    return TestClient(create_app(index_path, api_key=KEY, write_wait=0.3))
+    return TestClient(create_app(index_path, keys=Keys(write=KEY), write_wait=0.3))
 
 
 # Reads
 
 
 def test_health_and_stats(reader: TestClient, sample_index: Index) -> None:
-    assert reader.get("/health").json() == {"status": "ok", "documents": len(sample_index), "writable": False}
+    assert reader.get("/health").json() == {
+        "status": "ok", "documents": len(sample_index), "writable": False,
+        "keys": {"search": False, "write": False, "admin": False},
+    }  # fmt: skip
     stats = reader.get("/stats").json()
     assert stats["documents"] == len(sample_index) and stats["schema_version"] >= 1
     assert "path" not in stats  # the server's folders are not the clients' business
@@ -136,7 +140,9 @@ def test_search_page(reader: TestClient) -> None:
 
 def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader: TestClient) -> None:
     paths = reader.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}"}
+    assert set(paths) == {
+        "/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}", "/backups",
+    }  # fmt: skip
     readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
     for path, operations in paths.items():
         for method in operations:
@@ -149,7 +155,7 @@ def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"q": "x" * 501}, "q"),
+        ({"q": "x" * 2_001}, "q"),
         ({"q": "a", "limit": 0}, "limit"),
         ({"q": "a", "limit": 101}, "limit"),
         ({"q": "a", "offset": -1}, "offset"),
@@ -164,6 +170,35 @@ def test_search_parameter_limits(reader: TestClient, params: dict, field: str) -
     response = reader.get("/search", params=params)
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["detail"]] == [["query", field]]
+
+
+def test_a_query_too_long_to_search_is_413_saying_so(reader: TestClient) -> None:
+    question = "Quận 5 tổ chức hội nghị tổng kết công tác dân vận năm 2023 như thế nào? "  # 72 characters
+    response = reader.post("/search", json={"q": question * 139})
+    assert (response.status_code, response.json()) == (
+        413,
+        {"detail": "q has 10,008 characters; a search takes at most 10,000"},
+    )
+    assert reader.post("/search", json={"q": question * 138}).json()["truncated"]  # 9,936 characters: searched
+    # In a URL the limit is 2,000 characters: a 422 naming q, as for any parameter out of range.
+    assert [e["loc"] for e in reader.get("/search", params={"q": question * 28}).json()["detail"]] == [["query", "q"]]
+    assert reader.get("/suggest", params={"q": question * 7}).status_code == 422  # completions: 500
+
+
+def test_a_pasted_passage_is_searched_and_says_which_syllables_were_left_out(
+    reader: TestClient, sample_index: Index
+) -> None:
+    article = sample_index.get(SEED_ID)
+    passage = f"{article['title']}\n{article['body']}"  # 2,500 characters, some 500 syllables
+    posted = reader.post("/search", json={"q": passage, "limit": 3}).json()
+    assert posted["hits"][0]["id"] == SEED_ID
+    left_out = posted["truncated"]
+    assert left_out == list(sample_index.search(passage).truncated) and len(left_out) > 300
+    assert all(syllable in passage.lower() for syllable in left_out)
+    # A URL takes 2,000 characters of it; a short query is searched whole.
+    got = reader.get("/search", params={"q": passage[:2_000], "limit": 1}).json()
+    assert got["hits"][0]["id"] == SEED_ID and got["truncated"]
+    assert reader.post("/search", json={"q": "quận 5 dân vận"}).json()["truncated"] is None
 
 
 def test_query_errors_are_400_with_the_libraries_message(reader: TestClient) -> None:
@@ -291,7 +326,8 @@ def test_writes_need_the_key(client: TestClient, method: str, path: str, body: d
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}, {"Authorization": KEY}):
         kwargs = {"headers": headers} if body is None else {"headers": headers, "json": body}
         response = client.request(method, path, **kwargs)
-        assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+        assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer ")
+        assert response.json()["detail"].startswith("this needs the write key (or the admin key), sent as ")
     assert client.get("/documents/a1").json() == ARTICLES[0]
 
 
@@ -299,7 +335,7 @@ def test_without_a_key_the_service_is_read_only(index_path: Path) -> None:
     client = TestClient(create_app(index_path))
     assert client.get("/health").json()["writable"] is False
     response = client.put("/documents/a1", json={"title": "x"}, headers=AUTH)
-    assert response.status_code == 403 and "VNSEARCH_API_KEY" in response.json()["detail"]
+    assert response.status_code == 403 and "VNSEARCH_WRITE_KEY" in response.json()["detail"]
     assert client.get("/search", params={"q": "dan van"}).json()["total"] == 2
 
 
@@ -309,7 +345,7 @@ def test_without_a_key_the_service_is_read_only(index_path: Path) -> None:
 def test_a_write_waits_for_another_process_writer_then_gives_up_with_503(index_path: Path) -> None:
     other = windex.open_dir(str(index_path)).writer()  # what another process holding the lock looks like
     try:
-        client = TestClient(create_app(index_path, api_key=KEY, write_wait=0.2))
+        client = TestClient(create_app(index_path, keys=Keys(write=KEY), write_wait=0.2))
         response = client.put("/documents/f1", json={"title": "x"}, headers=AUTH)
         assert response.status_code == 503 and response.headers["retry-after"] == "5"
         assert "locked" in response.json()["detail"]
@@ -322,7 +358,7 @@ def test_a_write_waits_for_another_process_writer_then_gives_up_with_503(index_p
 def test_a_write_queues_until_the_other_writer_is_done(index_path: Path) -> None:
     other = windex.open_dir(str(index_path)).writer()
     threading.Timer(0.3, other.cancel).start()
-    client = TestClient(create_app(index_path, api_key=KEY, write_wait=10))
+    client = TestClient(create_app(index_path, keys=Keys(write=KEY), write_wait=10))
     response = client.put("/documents/f1", json={"title": "Xếp hàng"}, headers=AUTH)
     assert response.status_code == 201
     assert client.get("/documents/f1").json()["title"] == "Xếp hàng"
@@ -341,7 +377,7 @@ def test_concurrent_writes_in_one_process_queue(client: TestClient) -> None:
 
 
 def test_the_app_survives_repeated_startup_and_shutdown(index_path: Path) -> None:
-    app = create_app(index_path, api_key=KEY)
+    app = create_app(index_path, keys=Keys(write=KEY))
     for title in ("một", "hai"):  # test transports run the lifespan once per session
         with TestClient(app) as client:
             assert client.put("/documents/r1", json={"title": title}, headers=AUTH).status_code in (200, 201)
@@ -389,7 +425,8 @@ def live_server(index_path: Path, tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()  # a shutdown stuck on open connections must not outlive the test
             raise
-    assert "Traceback" not in log.read_text(encoding="utf-8")
+    logged = log.read_text(encoding="utf-8")
+    assert "Traceback" not in logged and KEY not in logged and KEY[:-1] not in logged
 
 
 def _free_port() -> int:
@@ -400,7 +437,10 @@ def _free_port() -> int:
 
 def test_real_server_over_http(live_server: str) -> None:
     health = httpx.get(f"{live_server}/health")
-    assert health.json() == {"status": "ok", "documents": len(ARTICLES), "writable": True}
+    assert health.json() == {
+        "status": "ok", "documents": len(ARTICLES), "writable": True,
+        "keys": {"search": False, "write": True, "admin": False},  # VNSEARCH_API_KEY is the write key
+    }  # fmt: skip
     doc = {"title": "Cầu Long Biên", "body": "Cây cầu thép ở Hà Nội."}
     put = httpx.put(f"{live_server}/documents/h1", json=doc, headers=AUTH)
     assert put.status_code == 201
@@ -408,6 +448,10 @@ def test_real_server_over_http(live_server: str) -> None:
     assert hits[0]["id"] == "h1" and hits[0]["title"] == "Cầu Long Biên"
     assert httpx.get(f"{live_server}/").headers["content-type"] == "text/html; charset=utf-8"
     assert httpx.put(f"{live_server}/documents/h1", json={"title": "x"}).status_code == 401
+    wrong = httpx.put(
+        f"{live_server}/documents/h1", json={"title": "x"}, headers={"Authorization": f"Bearer {KEY[:-1]}"}
+    )
+    assert wrong.status_code == 401 and KEY[:-1] not in wrong.text  # nor in the log (live_server checks)
     assert httpx.get(f"{live_server}/documents/h1").json() == {"id": "h1", **doc}
 
 
@@ -556,7 +600,7 @@ def test_documents_are_checked_against_the_declared_fields_not_the_article_ones(
 
     index = Index.create(tmp_path / "shop", fields={
         "title": fields.Text(), "category": fields.Keyword(multi=True), "date": fields.Number()})  # fmt: skip
-    client = TestClient(create_app(index.path, api_key=KEY))
+    client = TestClient(create_app(index.path, keys=Keys(write=KEY)))
     shirt = {"id": "p1", "title": "Áo sơ mi nam", "category": ["Thời trang", "Nam"], "date": 2024}
     assert client.post("/documents", json=shirt, headers=AUTH).status_code == 200
     found = client.get("/search", params={"q": "ao so mi", "filter": "category:nam date>=2000"}).json()
@@ -609,3 +653,16 @@ def test_bad_searches_are_400_with_the_reason(homes: TestClient, wanted: dict) -
     assert answer.status_code == 400 and answer.json()["detail"]
     if "filter" in wanted and isinstance(wanted["filter"], str):
         assert homes.get("/search", params={"q": "nhà", "filter": wanted["filter"]}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("wanted", "loc"),
+    [
+        ({"limit": True}, ["body", "limit"]), ({"limit": "3"}, ["body", "limit"]),
+        ({"offset": 1.5}, ["body", "offset"]), ({"facet_limit": False}, ["body", "facet_limit"]),
+        ({"recency": {"field": "posted", "half_life": "3"}}, ["body", "recency", "half_life"]),
+    ],
+)  # fmt: skip
+def test_a_search_body_of_the_wrong_json_types_is_422(homes: TestClient, wanted: dict, loc: list[str]) -> None:
+    answer = homes.post("/search", json={"q": "nhà", **wanted})
+    assert answer.status_code == 422 and [e["loc"] for e in answer.json()["detail"]] == [loc]

@@ -17,21 +17,37 @@ from schemathesis.core.transport import Response
 
 from vnsearch import Index
 from vnsearch.engine.documents import document_id
+from vnsearch.keys import Keys
 from vnsearch.server import create_app
 
-API_KEY = "schema-test-key"
+WRITE_KEY = "schema-test-write-key"
+EVERY_KEY = Keys(search="schema-test-search-key", write=WRITE_KEY, admin="schema-test-admin-key")
+# (the service's keys, the key every request sends): reads open and one write key; a private index with
+# every scope's key, the admin key sent (it grants them all).
+CONFIGURATIONS = {"write key": (Keys(write=WRITE_KEY), WRITE_KEY), "every key": (EVERY_KEY, "schema-test-admin-key")}
 EXAMPLES = 40  # per operation and mode: enough to reach every 4xx path in a few seconds
 OPERATIONS = [
     "GET /health", "GET /stats", "GET /search", "POST /search", "GET /fields", "GET /suggest",
     "GET /documents/{doc_id}",
-    "PUT /documents/{doc_id}", "DELETE /documents/{doc_id}", "POST /documents",
+    "PUT /documents/{doc_id}", "DELETE /documents/{doc_id}", "POST /documents", "POST /backups",
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
+@pytest.fixture(scope="module", params=sorted(CONFIGURATIONS))
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[schemathesis.BaseSchema, str]:
+    """The service's schema under one of CONFIGURATIONS, and the key its requests send."""
+    keys, sent = CONFIGURATIONS[request.param]
     path = _seeded_index(Path(tmp_path_factory.mktemp("schema")) / "index")
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(path, api_key=API_KEY, write_wait=1.0))
+    app = create_app(path, keys=keys, write_wait=1.0)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=REJECTIONS), sent
+
+
+# What the service answers to invalid input: a 413 for a query too long to search (POST /search), else 4xx.
+REJECTIONS = SchemathesisConfig.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "422"]}}}
+)
 
 
 SEEDS = [
@@ -50,11 +66,12 @@ def _seeded_index(path: Path) -> Path:
 def _reseed(path: Path) -> None:
     """Bring the index at `path` back to the two seeded articles alone."""
     with Index.open(path) as index:
-        index.delete([doc_id for doc_id in index.ids() if doc_id not in {seed["id"] for seed in SEEDS}])
+        index.delete(*[doc_id for doc_id in index.ids() if doc_id not in {seed["id"] for seed in SEEDS}])
         index.add(SEEDS)
 
 
-def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
+def test_every_operation_is_fuzzed(served: tuple[schemathesis.BaseSchema, str]) -> None:
+    api_schema, _ = served
     assert sorted(op.ok().label for op in api_schema.get_all_operations()) == sorted(OPERATIONS)
 
 
@@ -63,14 +80,21 @@ def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
 @pytest.mark.parametrize(
     ("label", "mode"),
     [(op, GenerationMode.POSITIVE) for op in OPERATIONS]
-    + [(op, GenerationMode.NEGATIVE) for op in OPERATIONS if op not in ("GET /health", "GET /stats", "GET /fields")],
+    + [
+        (op, GenerationMode.NEGATIVE)
+        for op in OPERATIONS
+        if op not in ("GET /health", "GET /stats", "GET /fields", "POST /backups")
+    ],
 )
-def test_no_server_errors(api_schema: schemathesis.BaseSchema, label: str, mode: GenerationMode) -> None:
+def test_no_server_errors(served: tuple[schemathesis.BaseSchema, str], label: str, mode: GenerationMode) -> None:
+    api_schema, sent = served
     operation = api_schema.find_operation_by_label(label)
     assert operation is not None
 
-    # Authorised, so that generated writes get past the key check and reach the library.
-    @given(case=operation.as_strategy(generation_mode=mode, headers={"Authorization": f"Bearer {API_KEY}"}))
+    # Authorised, so that generated requests get past the key check and reach the library.
+    headers = {"Authorization": f"Bearer {sent}"}
+
+    @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])  # fmt: skip
     def check(case: schemathesis.Case) -> None:
@@ -129,10 +153,10 @@ def _with_links(raw: dict[str, Any]) -> None:
 
 def test_stateful_sequences(tmp_path: Path) -> None:
     path = _seeded_index(tmp_path / "index")
-    app = create_app(path, api_key=API_KEY, write_wait=1.0)
+    app = create_app(path, keys=EVERY_KEY, write_wait=1.0)
     config = SchemathesisConfig.from_dict(
         {
-            "headers": {"Authorization": f"Bearer {API_KEY}"},
+            "headers": {"Authorization": f"Bearer {WRITE_KEY}"},
             "checks": {"positive_data_acceptance": {"enabled": False}},  # see test_no_server_errors
             "phases": {"stateful": {"inference": {"algorithms": []}}},  # only the links declared here
         }

@@ -20,7 +20,7 @@ from vnsearch import demo as vdemo
 from vnsearch import fields as declared_fields
 from vnsearch import loaders
 from vnsearch.demo import format_hit, render
-from vnsearch.errors import DocumentError, IndexNotFound, StorageError, VnsearchError
+from vnsearch.errors import DocumentError, IndexExists, IndexNotFound, StorageError, VnsearchError
 from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_FACET_LIMIT, MAX_LIMIT, MAX_SUGGESTIONS, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
@@ -55,6 +55,8 @@ def library_errors(path: Path) -> Iterator[None]:
         yield
     except IndexNotFound:
         raise Failure(f"no vnsearch index at {path}; create one with: vnsearch index FILE --index {path}") from None
+    except IndexExists as error:  # the library names its argument; here it is an option
+        raise Failure(str(error).replace("pass overwrite=True", "pass --overwrite")) from None
     except VnsearchError as error:
         raise Failure(str(error)) from None
 
@@ -176,7 +178,7 @@ def create(index_path: Path, fields_file: Path | None, strict: bool, overwrite: 
 
 @main.command("fields")
 @index_option
-@click.option("--json", "as_json", is_flag=True, help='Print the fields as JSON (what `create --fields` reads).')
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON (what `create --fields` reads).")
 def fields_command(index_path: Path, as_json: bool) -> None:
     """Show the index's fields: name, type and options."""
     with opened(index_path) as index:
@@ -472,6 +474,39 @@ def upgrade(index_path: Path) -> None:
 
 
 @main.command()
+@click.argument("index_path", metavar="INDEX", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(index_path: Path, dest: Path) -> None:
+    """Copy the index's latest commit into DEST while writers go on.
+
+    DEST is a new or empty folder. The files are hard-linked where INDEX and DEST share a file system
+    (an index never changes a file once written), else copied; `vnsearch restore` puts a backup back.
+    """
+    with opened(index_path) as index:
+        made = index.backup(dest)
+    how = "hard links" if made.linked else "copies"
+    click.echo(
+        f"Backed up commit {made.generation} of {index_path} "
+        f"({n_documents(made.documents)}, {made.files:,} files, {how}) to {made.path}"
+    )
+
+
+@main.command()
+@click.argument("backup_path", metavar="BACKUP", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("index_path", metavar="INDEX", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an index already at INDEX.")
+def restore(backup_path: Path, index_path: Path, overwrite: bool) -> None:
+    """Put a backup in place as the index at INDEX.
+
+    The backup is read back in full first (as `vnsearch check` does) and copied beside INDEX, which it
+    replaces, with --overwrite, only once complete. Stop the processes using INDEX first.
+    """
+    with library_errors(index_path), Index.restore(backup_path, index_path, overwrite=overwrite) as index:
+        documents = len(index)
+    click.echo(f"Restored {backup_path} as {index_path}: {n_documents(documents)}")
+
+
+@main.command()
 @click.argument("text")
 def analyze(text: str) -> None:
     """Show the terms the index sees for TEXT.
@@ -490,17 +525,35 @@ def analyze(text: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, type=click.IntRange(1), show_default=True, help="Worker processes.")
-def serve(index_path: Path, host: str, port: int, workers: int) -> None:
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="VNSEARCH_KEYS_FILE",
+    show_envvar=True,
+    help="A file of scope=key lines (search, write, admin) instead of the VNSEARCH_*_KEY variables.",
+)
+@click.option(
+    "--backups",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VNSEARCH_BACKUPS",
+    show_envvar=True,
+    help="Where POST /backups writes backups  [default: INDEX-backups beside the index]",
+)
+def serve(index_path: Path, host: str, port: int, workers: int, keys_file: Path | None, backups: Path | None) -> None:
     """Serve the index over HTTP (needs the server extra).
 
-    Reads are open to all; writes are allowed when VNSEARCH_API_KEY is set in the environment.
+    Reads are open unless a search key is set; writes need the write key, backups the admin key (a
+    higher key grants the lower scopes). Keys come from --keys FILE or from VNSEARCH_SEARCH_KEY,
+    VNSEARCH_WRITE_KEY (or its old name VNSEARCH_API_KEY) and VNSEARCH_ADMIN_KEY; each has at least 16
+    characters. Each backup goes into a new folder of --backups, named by the time (UTC) and the commit.
     """
     try:
         import vnsearch.server
     except ModuleNotFoundError as error:
         raise Failure(f"vnsearch serve needs {error.name}: pip install 'vnsearch[server]'") from None
     with library_errors(index_path):
-        vnsearch.server.run(index_path, host=host, port=port, workers=workers)
+        vnsearch.server.run(index_path, host=host, port=port, workers=workers, keys_file=keys_file, backups=backups)
 
 
 @main.command()

@@ -1,18 +1,21 @@
 """The HTTP service and search page: a thin FastAPI layer over `vnsearch.Index` (the `server` extra).
 
-Reads are open. Writes need the API key given to `create_app` (`run` reads it from `VNSEARCH_API_KEY`)
-as `Authorization: Bearer <key>`; with no key the service is read-only. Blocking Index calls run off the
-event loop in two pools: a few reader threads (each keeps its own searcher and scoring caches, so a few
+Every route needs a scope (`vnsearch.keys`): reads the search key when one is set (else they are open),
+writes the write key, backups the admin key, each sent as `Authorization: Bearer <key>`; a higher key
+grants the lower scopes, and a scope without any key granting it is refused. Blocking Index calls run off
+the event loop in two pools: a few reader threads (each keeps its own searcher and scoring caches, so a few
 warm ones serve better than many cold ones) and one writer thread, so writes queue in order and searches
 never wait for them, seeing each commit as soon as it is done.
 """
 
 import asyncio
+import dataclasses
 import datetime as dt
-import hmac
 import math
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -30,14 +33,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from vnsearch import Backup
 from vnsearch import fields as declared_fields
-from vnsearch.errors import DocumentError, IndexLocked, QueryError
+from vnsearch.errors import DocumentError, IndexLocked, QueryError, StorageError
 from vnsearch.index import DEFAULT_PATH, MAX_FACET_LIMIT, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, Recency, document_id
+from vnsearch.keys import FILE_VARIABLE, SCOPES, VARIABLES, Keys, grants
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BATCH = 1000  # the library's commit batch: one POST is one commit, all of it or none
-MAX_QUERY_CHARS = 500  # the library allows 1,000; this leaves room for the filter clauses
-MAX_POST_QUERY_CHARS = 1_000  # the library's limit
+MAX_QUERY_CHARS = 2_000  # in a URL (GET /search): what proxies and browsers pass on, with room for the clauses
+MAX_POST_QUERY_CHARS = 10_000  # the library's limit: a pasted question or paragraph, searched on a budget
+MAX_PREFIX_CHARS = 500  # GET /suggest completes what someone is typing
 MAX_FILTER_CHARS = 1_000
 MAX_FACETS = 20
 MAX_CATEGORY_CHARS = 100
@@ -122,7 +128,7 @@ class RecencyIn(BaseModel):
     """Newer documents rank higher: a score is multiplied by 1 + 2^(-age / half_life), age in days from
     the newest date of `field` in the index."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     field: StrictStr
     half_life: float = Field(30.0, gt=0, allow_inf_nan=False, description="days")
@@ -132,7 +138,7 @@ class SearchIn(_Storable):
     """A search as JSON: what GET /search takes, with `filter` a mapping or clauses."""
 
     _called = "search"
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON says what it means: no "3" or true for 3
 
     q: str = Field("", max_length=MAX_POST_QUERY_CHARS, description="in the query language (README)")
     filter: dict[str, Any] | StrictStr | None = Field(
@@ -166,6 +172,9 @@ class SearchOut(BaseModel):
     took_ms: float
     hits: list[HitOut]
     facets: dict[str, list[tuple[Any, int]]] = Field({}, description="per field asked for: [value, count], most first")
+    truncated: list[str] | None = Field(
+        None, description="the syllables of a long query left out of the search (its most informative were searched)"
+    )
 
 
 class SuggestOut(BaseModel):
@@ -198,12 +207,32 @@ class StatsOut(BaseModel):
     schema_version: int
 
 
+class ScopesOut(BaseModel):
+    """Which scopes have a key of their own."""
+
+    search: bool
+    write: bool
+    admin: bool
+
+
 class HealthOut(BaseModel):
-    """The service is up; `writable` says whether an API key is configured."""
+    """The service is up and reads its index; `writable` says whether some key allows writes."""
 
     status: str
-    documents: int
+    documents: int | None = Field(description="null when a search key keeps the index private (GET /stats has it)")
     writable: bool
+    keys: ScopesOut
+
+
+class BackupOut(BaseModel):
+    """A backup taken: its folder on the server, the commit it holds (generation), its live documents, the
+    files it is made of, and whether they are hard links to the index's own (else copies)."""
+
+    path: str
+    generation: int
+    documents: int
+    files: int
+    linked: bool
 
 
 class ErrorOut(BaseModel):
@@ -221,32 +250,53 @@ def _iso_date(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 DocId = Annotated[str, PathParam(max_length=MAX_ID_CHARS, description="URL-encoded; may contain slashes")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
+_ANSWERS: dict[int, dict[str, Any]] = {
     **{code: {"model": ErrorOut} for code in (400, 401, 403, 404, 503)},
     413: {"description": f"the body is over {MAX_BODY_BYTES:,} bytes (plain text)", "content": {"text/plain": {}}},
+    507: {"model": ErrorOut, "description": "the server's disk refused the files (full, read-only, no permission)"},
+}
+WRITE_ERRORS = (400, 404, 413, 503, 507)
+_TOO_LONG = {
+    "model": ErrorOut,
+    "description": f"q over {MAX_POST_QUERY_CHARS:,} characters, or a body over {MAX_BODY_BYTES:,} bytes (plain text)",
+    "content": {"text/plain": {}},
 }
 
 
 def create_app(
-    index_path: str | Path, api_key: str | None = None, *, write_wait: float = WRITE_WAIT_SECONDS
+    index_path: str | Path,
+    keys: Keys | None = None,
+    *,
+    backups: str | Path | None = None,
+    write_wait: float = WRITE_WAIT_SECONDS,
 ) -> FastAPI:
-    """The service over the index at `index_path`; writes need `api_key`, or are refused when it is None.
+    """The service over the index at `index_path`, its routes guarded by `keys` (None: no keys, so reads
+    are open and writes refused); POST /backups writes into `backups` (default: `<index>-backups` beside
+    the index).
 
     A write that finds the index locked by another process (another worker) retries for `write_wait`
     seconds before answering 503, so concurrent writers queue instead of failing.
     """
-    api_key = api_key or None
+    keys = keys or Keys()
     index = Index.open(index_path)
+    backups = Path(backups) if backups is not None else default_backups(index_path)
     page = resources.files("vnsearch").joinpath("static/index.html").read_text(encoding="utf-8")
 
     # Never shut down: test clients run an app's lifespan more than once, and at exit Python lets a
     # running commit finish before it stops the threads.
     readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="vnsearch-read")
     writer = ThreadPoolExecutor(1, thread_name_prefix="vnsearch-write")
+    backer = ThreadPoolExecutor(1, thread_name_prefix="vnsearch-backup")  # one at a time, beside the writes
     app = FastAPI(
         title="vnsearch", summary="Full-text search for Vietnamese text", version="1", max_body_size=MAX_BODY_BYTES
     )
-    require_key = _key_check(api_key)
+
+    def scoped(scope: str, *errors: int, **answers: dict[str, Any]) -> dict[str, Any]:
+        """A route's key check for `scope` and its documented answers: `errors` by code, `answers` as given."""
+        if not keys.is_open(scope):
+            errors += (401, 403)
+        documented = {code: _ANSWERS[code] for code in sorted(errors)}
+        return {"dependencies": _key_check(keys, scope), "responses": {**documented, **answers}}
 
     async def read(action: Callable[[], T]) -> T:
         """Run a read in one of the reader threads."""
@@ -271,6 +321,10 @@ def create_app(
     def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's format without echoing the input back: it can be a 10 MB batch, or hold what JSON cannot carry.
         detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        for e in error.errors():
+            if e["loc"] == ("body", "q") and e["type"] == "string_too_long":  # too long to search, not malformed
+                too_long = f"q has {len(e['input']):,} characters; a search takes at most {MAX_POST_QUERY_CHARS:,}"
+                return JSONResponse({"detail": too_long}, status_code=413)
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(QueryError)
@@ -281,6 +335,10 @@ def create_app(
     def document_error(_: Request, error: DocumentError) -> JSONResponse:
         # The shape of FastAPI's own 422s, so clients read one format.
         return JSONResponse({"detail": [{"type": "document", "loc": ["body"], "msg": str(error)}]}, status_code=422)
+
+    @app.exception_handler(StorageError)
+    def storage_error(_: Request, error: StorageError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=507)
 
     @app.exception_handler(IndexLocked)
     def index_locked(_: Request, error: IndexLocked) -> JSONResponse:
@@ -293,10 +351,16 @@ def create_app(
 
     @app.get("/health", response_model=HealthOut)
     async def health() -> dict[str, Any]:
-        """The service is up and can read its index."""
-        return {"status": "ok", "documents": await read(index.__len__), "writable": api_key is not None}
+        """The service is up and can read its index (open to all, for load balancers)."""
+        documents = await read(index.__len__)
+        return {
+            "status": "ok",
+            "documents": None if keys.own("search") else documents,
+            "writable": keys.accepts("write"),
+            "keys": {scope: keys.own(scope) for scope in SCOPES},
+        }
 
-    @app.get("/stats", response_model=StatsOut)
+    @app.get("/stats", response_model=StatsOut, **scoped("search"))
     async def stats() -> dict[str, Any]:
         """Documents, size on disk, last commit and schema version."""
         return await read(index.stats)
@@ -316,7 +380,7 @@ def create_app(
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         return {**answer, "limit": found.limit, "offset": found.offset, "took_ms": took_ms}
 
-    @app.get("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    @app.get("/search", response_model=SearchOut, **scoped("search", 400))
     async def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="in the query language (README)")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
@@ -344,26 +408,26 @@ def create_app(
         )  # fmt: skip
         return await run_search(text, wanted)
 
-    @app.post("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
+    @app.post("/search", response_model=SearchOut, **scoped("search", 400, **{"413": _TOO_LONG}))
     async def search_json(wanted: SearchIn) -> dict[str, Any]:
         """The same search, its parameters as JSON (`filter` may be a mapping)."""
         return await run_search(wanted.q, wanted)
 
-    @app.get("/fields", response_model=FieldsOut)
+    @app.get("/fields", response_model=FieldsOut, **scoped("search"))
     def fields() -> dict[str, Any]:
         """The index's declared fields, as `vnsearch create --fields` reads them."""
         return declared_fields.to_json(index.fields, index.strict)
 
-    @app.get("/suggest", response_model=SuggestOut, responses={400: {"model": ErrorOut}})
+    @app.get("/suggest", response_model=SuggestOut, **scoped("search", 400))
     async def suggest(
-        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="a partial query")] = "",
+        q: Annotated[str, Query(max_length=MAX_PREFIX_CHARS, description="a partial query")] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS)] = 10,
     ) -> dict[str, Any]:
         """Complete the last word of `q` (diacritics optional), from the index's vocabulary as of its last
         commit or two."""
         return {"query": q, "suggestions": await read(lambda: index.suggest(q, limit=limit))}
 
-    @app.get("/documents/{doc_id:path}", responses={404: {"model": ErrorOut}})
+    @app.get("/documents/{doc_id:path}", **scoped("search", 404))
     async def get_document(doc_id: DocId) -> dict[str, Any]:
         """The document as it was added."""
         doc = await read(lambda: index.get(doc_id))
@@ -374,8 +438,7 @@ def create_app(
     @app.put(
         "/documents/{doc_id:path}",
         response_model=PutOut,
-        responses={**_ERRORS, 201: {"model": PutOut, "description": "Created"}},
-        dependencies=[Depends(require_key)],
+        **scoped("write", *WRITE_ERRORS, **{"201": {"model": PutOut, "description": "Created"}}),
     )
     async def put_document(doc_id: DocId, doc: Document, response: Response) -> dict[str, Any]:
         """Store the document under `doc_id`, replacing any with that id: 201 if new, 200 if replaced."""
@@ -388,7 +451,7 @@ def create_app(
         response.status_code = 200 if replaced else 201
         return {"id": doc_id, "replaced": replaced}
 
-    @app.post("/documents", response_model=AddOut, responses=_ERRORS, dependencies=[Depends(require_key)])
+    @app.post("/documents", response_model=AddOut, **scoped("write", *WRITE_ERRORS))
     async def post_documents(
         docs: Annotated[NewDocument | Annotated[list[NewDocument], Field(max_length=MAX_BATCH)], Body()],
     ) -> dict[str, Any]:
@@ -397,11 +460,18 @@ def create_app(
         result = await write(lambda: index.add(batch, batch_size=MAX_BATCH, atomic=True))
         return {"added": result.added, "replaced": result.replaced}
 
-    @app.delete("/documents/{doc_id:path}", status_code=204, responses=_ERRORS, dependencies=[Depends(require_key)])
+    @app.delete("/documents/{doc_id:path}", status_code=204, **scoped("write", *WRITE_ERRORS))
     async def delete_document(doc_id: DocId) -> None:
         """Delete the document; 404 if there is none with that id."""
         if not await write(lambda: index.delete(doc_id)):
             raise HTTPException(404, f"no document with id {doc_id!r}")
+
+    @app.post("/backups", status_code=201, response_model=BackupOut, **scoped("admin", 507))
+    async def take_backup() -> dict[str, Any]:
+        """Back the index's latest commit up, while writes go on, into a new folder of the service's
+        backups folder, named by the time (UTC) and the commit."""
+        made = await _in(backer, lambda: _backup_into(index, backups))
+        return {**dataclasses.asdict(made), "path": str(made.path)}
 
     return app
 
@@ -411,29 +481,72 @@ def _names(listed: str | None) -> list[str]:
     return [name.strip() for name in (listed or "").split(",") if name.strip()]
 
 
+def default_backups(index_path: str | Path) -> Path:
+    """Where backups of the index at `index_path` go unless told: `<index>-backups` beside it."""
+    path = Path(index_path).resolve()
+    return path.with_name(f"{path.name}-backups")
+
+
+def _backup_into(index: Index, folder: Path) -> Backup:
+    """Back `index` up into a new folder of `folder`, `<UTC time>-commit-<generation>`: built under a hidden
+    name and renamed once whole, so a folder named so always holds a whole backup."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{stamp}-", dir=folder))
+    except OSError as error:
+        raise StorageError(error.errno, f"cannot write backups into {folder}: {error.strerror}") from None
+    try:
+        made = index.backup(building)
+        done = building.rename(folder / f"{stamp}-commit-{made.generation}")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)  # gone once renamed
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)  # the rename reaches the disk before the answer says where the backup is
+    finally:
+        os.close(descriptor)
+    return dataclasses.replace(made, path=done)
+
+
 async def _in(pool: Executor, action: Callable[[], T]) -> T:
     """Run a blocking call in `pool` without blocking the event loop."""
     return await asyncio.get_running_loop().run_in_executor(pool, action)
 
 
-def _key_check(api_key: str | None) -> Callable[..., None]:
-    """A dependency that lets a request write only with the configured key."""
-    bearer = HTTPBearer(auto_error=False, description="the service's VNSEARCH_API_KEY")
+def _key_check(keys: Keys, scope: str) -> list[Any]:
+    """The dependency letting a request through only with a key that grants `scope` (none when it is open).
+
+    401 without a key or with one that is none of the service's, 403 with a key of a lower scope or when
+    no key grants the scope at all; the detail names the scope needed, never the key sent."""
+    if keys.is_open(scope):
+        return []
+    higher = SCOPES[SCOPES.index(scope) + 1 :]
+    needed = f"this needs the {scope} key" + (f" (or the {' or '.join(higher)} key)" if higher else "")
+    bearer = HTTPBearer(auto_error=False, scheme_name=f"{scope}Key", description=needed.replace("this needs ", ""))
 
     def require_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if api_key is None:
-            raise HTTPException(403, "this service is read-only: start it with VNSEARCH_API_KEY set to allow writes")
-        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), api_key.encode()):
-            raise HTTPException(
-                401, "send the API key as 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"}
-            )
+        if not keys.accepts(scope):
+            started = f"the service was started without one (set {VARIABLES[scope]} or give it a keys file)"
+            raise HTTPException(403, f"{needed}, and {started}")
+        granted = None if credentials is None else keys.scope_of(credentials.credentials)
+        if granted is None:
+            wrong = "" if credentials is None else "; the key sent is none of this service's keys"
+            error = "" if credentials is None else 'error="invalid_token", '
+            challenge = {"WWW-Authenticate": f'Bearer {error}scope="{scope}"'}
+            raise HTTPException(401, f"{needed}, sent as 'Authorization: Bearer <key>'{wrong}", headers=challenge)
+        if not grants(granted, scope):
+            challenge = {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
+            raise HTTPException(403, f"{needed}; the key sent is the {granted} key", headers=challenge)
 
-    return require_key
+    return [Depends(require_key)]
 
 
 def app_from_environment() -> FastAPI:
-    """The app for `VNSEARCH_INDEX` and `VNSEARCH_API_KEY`: what each uvicorn worker builds."""
-    return create_app(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH)), os.environ.get("VNSEARCH_API_KEY"))
+    """The app for `VNSEARCH_INDEX`, the keys of the environment and the folder `VNSEARCH_BACKUPS`: what each
+    uvicorn worker builds."""
+    index_path = os.environ.get("VNSEARCH_INDEX", str(DEFAULT_PATH))
+    return create_app(index_path, Keys.from_environment(os.environ), backups=os.environ.get("VNSEARCH_BACKUPS"))
 
 
 class _ReadTimeoutProtocol(H11Protocol):
@@ -477,10 +590,24 @@ class _ReadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def run(index_path: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the index with uvicorn until interrupted; writes are allowed when VNSEARCH_API_KEY is set."""
-    Index.open(index_path).close()  # fail here, once, rather than in every worker
-    os.environ["VNSEARCH_INDEX"] = str(Path(index_path).resolve())
+def run(
+    index_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    keys_file: str | Path | None = None,
+    backups: str | Path | None = None,
+) -> None:
+    """Serve the index with uvicorn until interrupted, with the keys of `keys_file`, else of the environment
+    (`vnsearch.keys.Keys.from_environment`), taking backups into `backups` (see `create_app`)."""
+    environment = dict(os.environ)
+    if keys_file is not None:
+        environment[FILE_VARIABLE] = str(Path(keys_file).resolve())
+    if backups is not None:
+        environment["VNSEARCH_BACKUPS"] = str(Path(backups).resolve())
+    Keys.from_environment(environment)  # fail here, once, rather than in every worker
+    Index.open(index_path).close()
+    os.environ.update(environment, VNSEARCH_INDEX=str(Path(index_path).resolve()))
     uvicorn.run(
         "vnsearch.server:app_from_environment",
         factory=True,
