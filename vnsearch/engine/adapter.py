@@ -18,6 +18,7 @@ before they moved here name them by their old homes, which `engine.moved` maps.
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import warnings
 from collections import defaultdict
@@ -147,16 +148,22 @@ windex.pickle = _TocPickle
 structfile.load_pickle = lambda file: _Unpickler(file).load()  # the segments of a table of contents
 
 _read_toc = windex.TOC.read.__func__
+TOC_ATTEMPTS = 10
 
 
 def _checked_toc_read(cls: type, storage: Any, indexname: str, gen: int | None = None, schema: Any = None) -> Any:
-    """Whoosh's `TOC.read`, after the table of contents' CRC-32 trailer (`disk.seal`) is checked."""
-    if gen is None:
-        gen = cls._latest_generation(storage, indexname)
-    if gen >= 0:
-        path = Path(storage.folder) / cls._filename(indexname, gen)
-        disk.unseal(path.read_bytes(), path)
-    return _read_toc(cls, storage, indexname, gen, schema)
+    """Whoosh's `TOC.read`, after the table of contents' CRC-32 trailer (`disk.seal`) is checked. Asked
+    for the latest, it reads the next one if a commit deletes the one it found before it is read."""
+    for attempt in itertools.count():
+        latest = cls._latest_generation(storage, indexname) if gen is None else gen
+        try:
+            if latest >= 0:
+                path = Path(storage.folder) / cls._filename(indexname, latest)
+                disk.unseal(path.read_bytes(), path)
+            return _read_toc(cls, storage, indexname, latest, schema)
+        except FileNotFoundError:
+            if gen is not None or attempt == TOC_ATTEMPTS:
+                raise
 
 
 windex.TOC.read = classmethod(_checked_toc_read)
