@@ -72,6 +72,16 @@ def test_add_replace_update_delete(tmp_path: Path) -> None:
     assert index.search("dân vận").total == 0
 
 
+def test_ids_of_another_type_are_refused_not_turned_into_text(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(ARTICLES)
+    with pytest.raises(TypeError, match=r"separate arguments: delete\(\*ids\)"):
+        index.delete(["a1", "a2"])
+    with pytest.raises(TypeError, match="got NoneType"):
+        index.get(None)
+    assert len(index) == 2 and index.delete(*["a1", "a2"]) == 2
+
+
 def test_ids_are_trimmed_alike_when_adding_getting_and_deleting(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
     index.add([{**ARTICLES[0], "id": " a1 "}])

@@ -188,7 +188,11 @@ def _require_utf8(name: str, value: object, where: str) -> None:
 
 def document_id(value: object) -> str:
     """An id as the index stores it: text, without surrounding whitespace (`add`, `get` and `delete`
-    must agree, or `get(" a1 ")` would miss the document `add` stored as `a1`)."""
+    must agree, or `get(" a1 ")` would miss the document `add` stored as `a1`). Anything but text or an
+    integer is a TypeError: `delete(["a1", "a2"])` would otherwise delete the id "['a1', 'a2']"."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        hint = " (pass several ids as separate arguments: delete(*ids))" if isinstance(value, (list, tuple)) else ""
+        raise TypeError(f"an id is text or an integer, got {type(value).__name__}{hint}")
     return str(value).strip()
 
 
