@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
@@ -15,6 +16,7 @@ from vnsearch import Index, StorageError
 from vnsearch.demo import sample_documents
 from vnsearch.engine import frequent
 from vnsearch.engine.health import check
+from vnsearch.server import create_app
 
 # Every file packed into a segment: term table, postings, stored fields, field lengths, frequent terms'
 # arrays, term counts, values.
@@ -94,3 +96,11 @@ def test_an_undamaged_copy_reads_and_checks_clean(built: Path, tmp_path: Path) -
     shutil.copytree(built, path)
     assert check(path) == []
     assert Index.open(path).search("dân vận quận 5")[0].id == "htv-quan5-dan-van-2023"
+
+
+def test_a_search_over_http_on_a_damaged_file_is_a_500_naming_it(built: Path, tmp_path: Path) -> None:
+    (segment,) = built.glob("MAIN_*.seg")
+    path = damaged_copy(built, tmp_path, segment.name)
+    response = TestClient(create_app(path)).get("/search", params={"q": "dân vận"})
+    assert response.status_code == 500
+    assert response.json()["detail"].startswith(f"{path / segment.name} is damaged")

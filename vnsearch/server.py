@@ -11,6 +11,7 @@ never wait for them, seeing each commit as soon as it is done.
 import asyncio
 import dataclasses
 import datetime as dt
+import errno
 import math
 import os
 import re
@@ -338,7 +339,8 @@ def create_app(
 
     @app.exception_handler(StorageError)
     def storage_error(_: Request, error: StorageError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=507)
+        """507 when the disk refused a write; 500 when an index file is damaged (EIO: a checksum disagrees)."""
+        return JSONResponse({"detail": str(error)}, status_code=500 if error.errno == errno.EIO else 507)
 
     @app.exception_handler(IndexLocked)
     def index_locked(_: Request, error: IndexLocked) -> JSONResponse:
