@@ -88,8 +88,8 @@ def main() -> None:
         ],
         "",
         f"Durable / no fsync: build {slow_build / fast_build:.2f}×, add 100 + commit p50"
-        f" {slow_p50 / fast_p50:.2f}×, p95 {slow_p95 / fast_p95:.2f}×. The p95 round is the one whose commit"
-        " merges ten segments (at the same round in both modes: same documents, same merge policy).",
+        f" {slow_p50 / fast_p50:.2f}×, p95 {slow_p95 / fast_p95:.2f}×. Its p95 is a round whose commit"
+        " merged segments, in both modes.",
         "",
         f"Backup of the durable index ({size / 2**20:.0f} MB, {backup.files} files, "
         f"{'hard links' if backup.linked else 'copies'}): {backup_seconds:.3f} s. A new process opening"
