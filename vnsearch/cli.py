@@ -474,6 +474,18 @@ def upgrade(index_path: Path) -> None:
 
 
 @main.command()
+@index_option
+def reindex(index_path: Path) -> None:
+    """Rebuild every segment from the documents the index stores, with this version's analysis.
+
+    One commit: searches go on reading the previous one until it is published; writes wait for it.
+    """
+    with opened(index_path) as index, library_errors(index_path):
+        count = index.reindex()
+    click.echo(f"reindexed {index_path}: {n_documents(count)}")
+
+
+@main.command()
 @click.argument("index_path", metavar="INDEX", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("dest", type=click.Path(path_type=Path))
 def backup(index_path: Path, dest: Path) -> None:

@@ -272,6 +272,13 @@ class Index:
         """The id of every document in the index, in no particular order."""
         return self._snapshot().reader.ids()
 
+    def reindex(self) -> int:
+        """Rebuild every segment from the documents the index stores, with this version's analysis, in
+        one commit (no source data needed); how many documents. Searches go on reading the previous
+        commit until the new one is published; writes wait for it."""
+        text_fields = list(self._schema.text_fields)
+        return self._store.rebuild(lambda stored: prepare(original(stored, text_fields), self._schema))
+
     def backup(self, dest: str | Path) -> Backup:
         """Copy the latest commit into `dest`, a new or empty folder, while writers go on: hard links
         where the file system allows, else copies, fsynced. The copy is an index of its own (open it,

@@ -849,7 +849,11 @@ class Reader:
 
     def ids(self) -> Iterator[str]:
         """The id of every live document."""
-        return (stored["id"] for _, stored in self._searcher.reader().iter_docs())
+        return (stored["id"] for stored in self.live_documents())
+
+    def live_documents(self) -> Iterator[dict[str, Any]]:
+        """The stored fields of every live document."""
+        return (stored for _, stored in self._searcher.reader().iter_docs())
 
     def matching(self, condition: filters.Term | filters.Phrase) -> Iterator[int]:
         """The numbers of the documents (deleted ones left out) whose text holds a term or phrase."""

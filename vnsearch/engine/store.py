@@ -3,6 +3,7 @@ its commits, written a batch at a time by one writer (an OS lock), checked in fu
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +19,9 @@ from vnsearch.engine.schema import Schema
 from vnsearch.engine.snapshot import Snapshot, segment_cache
 from vnsearch.engine.writers import index_in_workers, tiered_merge, workers_for
 from vnsearch.errors import IndexExists, StorageError
+
+# Documents indexed per round of worker processes while rebuilding (their records are held in memory).
+REBUILD_CHUNK = 10_000
 
 
 class Store:
@@ -85,6 +89,24 @@ class Store:
             writer.commit(policy, parts)
         replaced = sum(docnum is not None for docnum in old)
         return len(records) - replaced, replaced
+
+    def rebuild(self, prepare: Callable[[dict], Record], chunk: int = REBUILD_CHUNK) -> int:
+        """Replace every segment, in one commit, with segments written from the live documents' stored
+        fields (each made a record again by `prepare`); how many. Searches read the commit being replaced
+        until the new one is published; other writers wait for the lock meanwhile."""
+        written: list[Segment] = []
+        count = 0
+        with self._writer() as writer:
+            reader = self._folder.reader()
+            try:
+                records = map(prepare, reader.live_documents())
+                while batch := list(itertools.islice(records, chunk)):
+                    written += index_in_workers(writer, self.path, self.schema, batch, workers_for(len(batch)))
+                    count += len(batch)
+            finally:
+                reader.close()
+            writer.commit(lambda _, current: [], lambda: written)
+        return count
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete the documents with these ids in one commit; how many existed."""
