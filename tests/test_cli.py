@@ -425,6 +425,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "fields",
         "get",
         "index",
+        "reindex",
         "restore",
         "search",
         "serve",
