@@ -476,9 +476,10 @@ def upgrade(index_path: Path) -> None:
 @main.command()
 @index_option
 def reindex(index_path: Path) -> None:
-    """Rebuild every segment from the documents the index stores, with this version's analysis.
+    """Rebuild every segment from the stored documents.
 
-    One commit: searches go on reading the previous one until it is published; writes wait for it.
+    With this version's analysis, in one commit: searches go on reading the previous one until it is
+    published; writes wait for it.
     """
     with opened(index_path) as index, library_errors(index_path):
         count = index.reindex()
