@@ -14,7 +14,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "vnsearch"
 ADAPTER = "vnsearch.engine.adapter"
 PUBLIC_FACE = {"vnsearch", "vnsearch.errors", "vnsearch.fields", "vnsearch.index", "vnsearch.loaders"}
-FRONT_DOORS = {"vnsearch.cli", "vnsearch.server", "vnsearch.keys", "vnsearch.demo", "vnsearch.__main__"}
+# The LLM frameworks' retrievers: front doors that only users import, each alone importing its framework.
+INTEGRATIONS = {
+    "vnsearch.integrations",
+    "vnsearch.integrations.retrieval",
+    "vnsearch.integrations.langchain",
+    "vnsearch.integrations.llamaindex",
+}
+FRONT_DOORS = {"vnsearch.cli", "vnsearch.server", "vnsearch.keys", "vnsearch.demo", "vnsearch.__main__"} | INTEGRATIONS
 # What each layer may import from vnsearch (its own folder always): only downwards.
 ALLOWED = {
     "language": ("vnsearch.language",),
@@ -23,7 +30,13 @@ ALLOWED = {
     "suggest": ("vnsearch.suggest", "vnsearch.search", "vnsearch.engine", "vnsearch.language", "vnsearch.errors"),
 }
 # Outside dependencies and the one module that owns each.
-OWNERS = {"whoosh": ADAPTER, "unidecode": "vnsearch.language.normalize", "pyvi": "vnsearch.language.segmenter"}
+OWNERS = {
+    "whoosh": ADAPTER,
+    "unidecode": "vnsearch.language.normalize",
+    "pyvi": "vnsearch.language.segmenter",
+    "langchain_core": "vnsearch.integrations.langchain",
+    "llama_index": "vnsearch.integrations.llamaindex",
+}
 
 
 def module_name(path: Path) -> str:
@@ -115,6 +128,7 @@ def test_nothing_imports_the_front_doors_and_they_use_only_the_public_face() -> 
         allowed = {"vnsearch.cli": {"vnsearch.__main__"}, "vnsearch.server": {"vnsearch.cli"}}
         for door in ("vnsearch.cli", "vnsearch.server"):
             assert door not in found or name in allowed[door], f"{name} imports {door}"
+        assert name in INTEGRATIONS or not found & INTEGRATIONS, f"{name} imports {sorted(found & INTEGRATIONS)}"
         if name in FRONT_DOORS:
             wrong = found - PUBLIC_FACE - FRONT_DOORS
             assert not wrong, f"the front door {name} goes behind the public face: {sorted(wrong)}"
