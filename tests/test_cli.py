@@ -283,6 +283,38 @@ def test_get_prints_the_document_as_added(sample: tuple[Path, Result]) -> None:
     assert (missing.exit_code, missing.stderr) == (1, f"Error: no document with id 'nope' in {sample[0]}\n")
 
 
+def test_explain_prints_the_parts_and_their_total(sample: tuple[Path, Result]) -> None:
+    result = run("explain", "dân vận", SEED_ID, "--index", sample[0])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["value", "field", "form", "term", "idf", "tf"]
+    parts = [line.split() for line in lines[1:-1]]
+    assert ["body", "word", "dan_van"] in [part[1:4] for part in parts]
+    assert ["title", "exact", "dân"] in [part[1:4] for part in parts]
+    expected = Index.open(sample[0]).search("dân vận")[0]
+    assert (expected.id, lines[-1].split()) == (SEED_ID, [f"{expected.score:.4f}", "total"])
+    assert sum(float(part[0]) for part in parts) == pytest.approx(expected.score, abs=len(parts) * 1e-4)
+    as_json = json.loads(run("explain", "dân vận", SEED_ID, "--index", sample[0], "--json").stdout)
+    assert as_json["score"] == pytest.approx(sum(part["value"] for part in as_json["parts"]), abs=1e-9)
+    filtered = run("explain", "dân vận", SEED_ID, "--index", sample[0], "--filter", 'category:"Thể thao"')
+    assert filtered.stdout == f"{SEED_ID}: score 0, it does not meet the filter or a required phrase\n"
+    missing = run("explain", "dân vận", "nope", "--index", sample[0])
+    assert (missing.exit_code, missing.stderr) == (1, f"Error: no document with id 'nope' in {sample[0]}\n")
+
+
+def test_similar_prints_the_documents_like_one(sample: tuple[Path, Result]) -> None:
+    result = run("similar", "xquad-Warsaw-0", "--index", sample[0], "--limit", "3")
+    assert result.exit_code == 0
+    expected = Index.open(sample[0]).more_like_this("xquad-Warsaw-0", limit=3)
+    assert result.stdout.startswith(f"Like xquad-Warsaw-0: {expected.query}\n")
+    shown = [line.split()[0] + line.split()[-1] for line in result.stdout.splitlines() if line.endswith("]")]
+    assert shown == [f"{rank}.[{hit.id}]" for rank, hit in enumerate(expected, 1)]
+    as_json = json.loads(run("similar", "xquad-Warsaw-0", "--index", sample[0], "--json").stdout)
+    assert "xquad-Warsaw-0" not in [hit["id"] for hit in as_json["hits"]] and len(as_json["hits"]) == 10
+    missing = run("similar", "nope", "--index", sample[0])
+    assert (missing.exit_code, missing.stderr) == (1, f"Error: no document with id 'nope' in {sample[0]}\n")
+
+
 def test_delete_says_how_many(small: Path) -> None:
     result = run("delete", "a", "zz", "a", "--index", small)
     assert (result.exit_code, result.stdout) == (1, f"Deleted 1 of 2 documents from {small}\n")
@@ -422,6 +454,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "create",
         "delete",
         "demo",
+        "explain",
         "fields",
         "get",
         "index",
@@ -429,6 +462,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "restore",
         "search",
         "serve",
+        "similar",
         "stats",
         "suggest",
         "upgrade",

@@ -6,8 +6,9 @@ import vnsearch
 
 def test_public_names() -> None:
     assert vnsearch.__all__ == [
-        "AddResult", "Backup", "DocumentError", "Hit", "Index", "IndexExists", "IndexLocked", "IndexNotFound",
-        "QueryError", "Recency", "Results", "Snippet", "StorageError", "Token", "VnsearchError", "analyze", "fields",
+        "AddResult", "Backup", "DocumentError", "DocumentNotFound", "Explanation", "Hit", "Index", "IndexExists",
+        "IndexLocked", "IndexNotFound", "QueryError", "Recency", "Results", "Snippet", "StorageError", "Token",
+        "VnsearchError", "analyze", "fields",
     ]  # fmt: skip
     for name in vnsearch.__all__:
         assert getattr(vnsearch, name).__doc__
@@ -42,5 +43,5 @@ def test_searching_an_existing_index_does_not_load_pyvi(tmp_path) -> None:
 
 
 def test_errors_share_a_base_class() -> None:
-    for name in ("DocumentError", "IndexExists", "IndexLocked", "IndexNotFound", "QueryError"):
+    for name in ("DocumentError", "DocumentNotFound", "IndexExists", "IndexLocked", "IndexNotFound", "QueryError"):
         assert issubclass(getattr(vnsearch, name), vnsearch.VnsearchError)

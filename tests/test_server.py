@@ -132,6 +132,33 @@ def test_get_document(client: TestClient) -> None:
     assert missing.status_code == 404 and missing.json() == {"detail": "no document with id 'nope'"}
 
 
+def test_search_explains_each_hit_when_asked(reader: TestClient, sample_index: Index) -> None:
+    plain = reader.get("/search", params={"q": "dan van"}).json()
+    assert plain["hits"] and all(hit["explanation"] is None for hit in plain["hits"])
+    asked = reader.get("/search", params={"q": "dan van", "explain": "true"}).json()
+    posted = reader.post("/search", json={"q": "dan van", "explain": True}).json()
+    assert [hit["explanation"] for hit in posted["hits"]] == [hit["explanation"] for hit in asked["hits"]]
+    for hit in asked["hits"]:
+        explained = hit["explanation"]
+        assert explained["matched"] and explained["score"] == sample_index.explain("dan van", hit["id"]).score
+        assert sum(part["value"] for part in explained["parts"]) == pytest.approx(explained["score"], abs=1e-9)
+    first = asked["hits"][0]["explanation"]["parts"]
+    assert {"folded", "word", "pair"} <= {part["form"] for part in first}
+    assert {"idf", "tf", "normalisation", "saturation"} <= set(first[0])
+
+
+def test_similar_documents(reader: TestClient, sample_index: Index) -> None:
+    found = reader.get("/documents/xquad-Warsaw-0/similar", params={"limit": 5}).json()
+    expected = sample_index.more_like_this("xquad-Warsaw-0", limit=5)
+    assert [hit["id"] for hit in found["hits"]] == [hit.id for hit in expected] and len(expected) == 5
+    assert found["query"] == expected.query and found["total"] == expected.total
+    filtered = reader.get("/documents/xquad-Warsaw-0/similar", params={"filter": 'id:"xquad-Warsaw-3"'}).json()
+    assert [hit["id"] for hit in filtered["hits"]] == ["xquad-Warsaw-3"]
+    missing = reader.get("/documents/nope/similar")
+    assert missing.status_code == 404 and missing.json() == {"detail": "no document with id 'nope'"}
+    assert reader.get("/documents/xquad-Warsaw-0/similar", params={"filter": "nofield:1"}).status_code == 400
+
+
 def test_search_page(reader: TestClient) -> None:
     page = reader.get("/")
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
@@ -142,6 +169,7 @@ def test_openapi_schema_lists_the_endpoints_and_the_readme_documents_them(reader
     paths = reader.get("/openapi.json").json()["paths"]
     assert set(paths) == {
         "/health", "/stats", "/search", "/suggest", "/fields", "/documents", "/documents/{doc_id}", "/backups",
+        "/documents/{doc_id}/similar",
     }  # fmt: skip
     readme = README.read_text(encoding="utf-8").split("## HTTP service")[1].split("\n## ")[0]
     for path, operations in paths.items():

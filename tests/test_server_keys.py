@@ -36,6 +36,7 @@ ROUTES = {
     ("GET", "/fields"): ("search", "/fields", None, 200),
     ("GET", "/suggest"): ("search", "/suggest?q=dan+v", None, 200),
     ("GET", "/documents/{doc_id:path}"): ("search", "/documents/a1", None, 200),
+    ("GET", "/documents/{doc_id:path}/similar"): ("search", "/documents/a1/similar", None, 200),
     ("PUT", "/documents/{doc_id:path}"): ("write", "/documents/a1", {"title": "Dân vận khéo"}, 200),
     ("POST", "/documents"): ("write", "/documents", [{"id": "a1", "title": "Dân vận khéo"}], 200),
     ("DELETE", "/documents/{doc_id:path}"): ("write", "/documents/a2", None, 204),

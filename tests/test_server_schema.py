@@ -28,7 +28,7 @@ CONFIGURATIONS = {"write key": (Keys(write=WRITE_KEY), WRITE_KEY), "every key": 
 EXAMPLES = 40  # per operation and mode: enough to reach every 4xx path in a few seconds
 OPERATIONS = [
     "GET /health", "GET /stats", "GET /search", "POST /search", "GET /fields", "GET /suggest",
-    "GET /documents/{doc_id}",
+    "GET /documents/{doc_id}", "GET /documents/{doc_id}/similar",
     "PUT /documents/{doc_id}", "DELETE /documents/{doc_id}", "POST /documents", "POST /backups",
 ]  # fmt: skip
 

@@ -1,10 +1,10 @@
 """vnsearch: full-text search for Vietnamese, on Whoosh, pyvi and unidecode.
 
-    from vnsearch import Index
-    ix = Index.create("indexes/news")
-    ix.add([{"id": "a1", "title": "...", "body": "..."}])
-    for hit in ix.search("Quận 5 dân vận 2023"):
-        print(hit.id, hit.score, hit.snippet)
+from vnsearch import Index
+ix = Index.create("indexes/news")
+ix.add([{"id": "a1", "title": "...", "body": "..."}])
+for hit in ix.search("Quận 5 dân vận 2023"):
+    print(hit.id, hit.score, hit.snippet)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from vnsearch.errors import (
     DocumentError,
+    DocumentNotFound,
     IndexExists,
     IndexLocked,
     IndexNotFound,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from vnsearch.index import Index
     from vnsearch.language.analysis import Token, analyze
     from vnsearch.search.conditions import Recency
+    from vnsearch.search.explain import Explanation
     from vnsearch.search.results import AddResult, Hit, Results
     from vnsearch.search.snippets import Snippet
 
@@ -37,6 +39,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AddResult": "vnsearch.search.results",
     "Backup": "vnsearch.engine.backup",
+    "Explanation": "vnsearch.search.explain",
     "Hit": "vnsearch.search.results",
     "Index": "vnsearch.index",
     "Recency": "vnsearch.search.conditions",
@@ -68,6 +71,8 @@ __all__ = [
     "AddResult",
     "Backup",
     "DocumentError",
+    "DocumentNotFound",
+    "Explanation",
     "Hit",
     "Index",
     "IndexExists",

@@ -20,7 +20,7 @@ from vnsearch import demo as vdemo
 from vnsearch import fields as declared_fields
 from vnsearch import loaders
 from vnsearch.demo import format_hit, render
-from vnsearch.errors import DocumentError, IndexExists, IndexNotFound, StorageError, VnsearchError
+from vnsearch.errors import DocumentError, DocumentNotFound, IndexExists, IndexNotFound, StorageError, VnsearchError
 from vnsearch.index import DEFAULT_BATCH, DEFAULT_PATH, MAX_FACET_LIMIT, MAX_LIMIT, MAX_SUGGESTIONS, Index
 
 EXIT_PARTIAL = 1  # records skipped, ids not found, problems found
@@ -407,6 +407,69 @@ def get(doc_id: str, index_path: Path) -> None:
     if doc is None:
         raise click.ClickException(f"no document with id {doc_id!r} in {index_path}")  # exit code 1
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("query")
+@click.argument("doc_id", metavar="ID")
+@index_option
+@click.option("--filter", "filters", multiple=True, help="The search's conditions, as `search --filter` takes them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON: score, matched, reason, parts.")
+def explain(query: str, doc_id: str, index_path: Path, filters: tuple[str, ...], as_json: bool) -> None:
+    """Show why document ID scores what it does for QUERY.
+
+    One line per part: what a query term, in one of the forms searched (folded, exact, word, pair…),
+    adds in one text field, with BM25F's idf and term frequency; the parts add up to the score. Exit
+    code 1 if there is no such document.
+    """
+    with opened(index_path) as index, missing(doc_id, index_path):
+        found = index.explain(query, doc_id, filter=" ".join(filters) if filters else None)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not found.matched:
+        click.echo(f"{doc_id}: score 0, {found.reason}")
+        return
+    click.echo(f"{'value':>9}  {'field':<10}  {'form':<12}  {'term':<20}  {'idf':>6}  {'tf':>4}")
+    for part in found.parts:
+        idf, tf = (f"{part.idf:6.3f}", f"{part.tf:4g}") if part.term is not None else ("", "")
+        named = f"{part.field:<10}  {part.form or part.kind:<12}  {part.term or '':<20}"
+        click.echo(f"{part.value:9.4f}  {named}  {idf:>6}  {tf:>4}")
+    click.echo(f"{found.score:9.4f}  total")
+
+
+@main.command()
+@click.argument("doc_id", metavar="ID")
+@index_option
+@click.option("-n", "--limit", default=10, type=click.IntRange(1, MAX_LIMIT), show_default=True, help="Hits to show.")
+@click.option("--filter", "filters", multiple=True, help="Conditions every hit meets, as `search --filter` takes them.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: query (the terms searched), total, hits.")
+def similar(doc_id: str, index_path: Path, limit: int, filters: tuple[str, ...], as_json: bool) -> None:
+    """Show the documents most like document ID (more like this).
+
+    They are found by its most distinctive words (never its stopwords), printed first; the document
+    itself is left out. Exit code 1 if there is no such document.
+    """
+    with opened(index_path) as index, missing(doc_id, index_path):
+        results = index.more_like_this(doc_id, limit=limit, filter=" ".join(filters) if filters else None)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Like {doc_id}: {results.query}")
+    if not results:
+        click.echo("No other document is like it.")
+    for rank, hit in enumerate(results, 1):
+        click.echo()
+        click.echo(format_hit(rank, hit, marks=(MATCH_BEFORE, MATCH_AFTER), title=bold, fields=[]))
+
+
+@contextmanager
+def missing(doc_id: str, index_path: Path) -> Iterator[None]:
+    """An unknown id as `get` reports it: a message, exit code 1."""
+    try:
+        yield
+    except DocumentNotFound:
+        raise click.ClickException(f"no document with id {doc_id!r} in {index_path}") from None
 
 
 @main.command()

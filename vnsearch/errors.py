@@ -32,3 +32,10 @@ class StorageError(VnsearchError, OSError):
 
     def __str__(self) -> str:
         return self.strerror or super().__str__()  # the message alone, without OSError's "[Errno n]"
+
+
+class DocumentNotFound(VnsearchError, KeyError):
+    """No document has the id given (`Index.explain`, `Index.more_like_this`); also a KeyError."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else super().__str__()  # the message, without KeyError's quotes

@@ -5,6 +5,7 @@ names and `vnsearch.errors`, nothing else."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -17,11 +18,14 @@ from vnsearch.engine.schema import ARTICLE, SCHEMA_VERSION, Field, Schema
 from vnsearch.engine.snapshot import Snapshot
 from vnsearch.engine.store import Store
 from vnsearch.engine.upgrade import upgrade
-from vnsearch.errors import DocumentError, IndexLocked, QueryError
+from vnsearch.errors import DocumentError, DocumentNotFound, IndexLocked, QueryError
+from vnsearch.language.analysis import WORD_JOINER
 from vnsearch.language.normalize import has_diacritics
-from vnsearch.search import conditions, query
+from vnsearch.search import conditions, query, similar
 from vnsearch.search.conditions import Recency
-from vnsearch.search.plan import build
+from vnsearch.search.explain import Explanation, explanations
+from vnsearch.search.plan import Plan, build
+from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Corpus, rank
 from vnsearch.search.results import AddResult, Hit, Results, make_hit
 from vnsearch.suggest.complete import complete, did_you_mean
@@ -29,7 +33,7 @@ from vnsearch.suggest.vocabulary import Vocabulary
 
 __all__ = [
     "DEFAULT_BATCH", "DEFAULT_PATH", "MAX_FACET_LIMIT", "MAX_ID_CHARS", "MAX_LIMIT", "MAX_SUGGESTIONS",
-    "AddResult", "Backup", "Hit", "Index", "Recency", "Results", "document_id",
+    "AddResult", "Backup", "Explanation", "Hit", "Index", "Recency", "Results", "document_id",
 ]  # fmt: skip
 
 DEFAULT_PATH = Path("indexes/default")
@@ -192,6 +196,7 @@ class Index:
         recency: Recency | None = None,
         snippets: bool = True,
         suggest: bool = False,
+        explain: bool = False,
     ) -> Results:
         """Rank documents for `text` (see the query language in the README); one page of hits.
 
@@ -202,30 +207,96 @@ class Index:
         documents come back in `results.facets`. `recency`: newer documents rank higher (`Recency`).
         With no text, every document meeting the filter matches (browse). `snippets=False` leaves every
         `hit.snippet` empty; `suggest=True` also fills `results.suggestion` ("did you mean") for a text
-        of at most 1,000 characters. A text is at most 10,000 characters; of more than 64 free syllables
-        (a pasted paragraph), the 64 most informative are searched and `results.truncated` names the others."""
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        if offset < 0:
-            raise QueryError(f"offset must be 0 or more, got {offset}")
+        of at most 1,000 characters; `explain=True` fills each `hit.explanation` (see `explain`).
+        A text is at most 10,000 characters; of more than 64 free syllables (a pasted paragraph), the 64
+        most informative are searched and `results.truncated` names the others."""
+        _check_page(limit, offset)
         if not 1 <= facet_limit <= MAX_FACET_LIMIT:
             raise QueryError(f"facet_limit must be between 1 and {MAX_FACET_LIMIT}, got {facet_limit}")
         schema = self._schema
-        required = query.filter_conditions(filter, schema)
         order = conditions.sort_order(schema, sort)
         facets = conditions.facet_fields(schema, facets)
-        conditions.check_recency(schema, recency)
-        corpus = self._corpus()
-        vocabulary = Vocabulary(corpus)
-        searched, parsed = query.understand(text, vocabulary, schema)
-        ranked = rank(corpus, build(parsed, vocabulary, required), offset + limit, order, recency)
+        corpus, searched, parsed, plan = self._plan(text, filter, recency)
+        ranked = rank(corpus, plan, offset + limit, order, recency)
+        page = ranked.page[offset:]
         terms = parsed.highlight_terms() if snippets else None
-        fields = list(schema.text_fields)
-        hits = [make_hit(corpus.snapshot.stored(doc), score, terms, fields) for doc, score in ranked.page[offset:]]
+        hits = self._hits(corpus, page, terms)
+        if explain:
+            explained = explanations(corpus, plan, [doc for doc, _ in page], recency)
+            hits = [dataclasses.replace(hit, explanation=found) for hit, found in zip(hits, explained, strict=True)]
         counts = {name: corpus.snapshot.facet(name, ranked.matched, facet_limit) for name in facets}
         suggestion = self._suggestion(searched, corpus) if suggest and len(text) <= query.MAX_SUGGEST_CHARS else None
         truncated = tuple(term.canonical for term in parsed.dropped)
         return Results(hits, ranked.total, text, searched, suggestion, counts, truncated)
+
+    def explain(
+        self,
+        text: str,
+        doc_id: str,
+        *,
+        filter: Mapping[str, Any] | str | None = None,  # noqa: A002 - as in search
+        recency: Recency | None = None,
+    ) -> Explanation:
+        """Why the document `doc_id` scores what it does in `search(text, filter=..., recency=...)`: its
+        score (the hit's, exactly) and the parts adding up to it, per query term, form and text field, with
+        BM25F's statistics. A document the search does not find scores 0, with the reason; an id no
+        document has raises DocumentNotFound (a KeyError)."""
+        corpus, _, _, plan = self._plan(text, filter, recency)
+        return explanations(corpus, plan, [self._docnum(corpus, doc_id)], recency)[0]
+
+    def more_like_this(
+        self,
+        doc_id: str,
+        limit: int = 10,
+        offset: int = 0,
+        *,
+        filter: Mapping[str, Any] | str | None = None,  # noqa: A002 - as in search
+        snippets: bool = True,
+    ) -> Results:
+        """Documents like `doc_id`, best first, itself left out: a search for its most distinctive
+        syllables and words (tf·idf, never stopwords; `search.similar`), which `results.query` lists,
+        among the documents meeting `filter`. An id no document has raises DocumentNotFound (a KeyError)."""
+        _check_page(limit, offset)
+        required = query.filter_conditions(filter, self._schema)
+        corpus = self._corpus()
+        source = self._docnum(corpus, doc_id)
+        fields = list(self._schema.text_fields)
+        doc = original(corpus.snapshot.stored(source), fields)
+        terms = similar.distinctive({name: doc[name] for name in fields if isinstance(doc.get(name), str)}, corpus)
+        ranked = rank(corpus, similar.plan(terms, required), offset + limit + 1)
+        page = [(doc, score) for doc, score in ranked.page if doc != source][offset : offset + limit]
+        marked = {syllable: frozenset() for term in terms for syllable in term.split(WORD_JOINER)}
+        hits = self._hits(corpus, page, marked if snippets else None)
+        searched = " ".join(terms)
+        return Results(hits, ranked.total - int(ranked.matched[source]), searched, searched)
+
+    def _plan(
+        self,
+        text: str,
+        filter: Mapping[str, Any] | str | None,
+        recency: Recency | None,  # noqa: A002
+    ) -> tuple[Corpus, str, ParsedQuery, Plan]:
+        """This thread's corpus, the text searched, its parts and the plan ranking it: what `search` and
+        `explain` share."""
+        required = query.filter_conditions(filter, self._schema)
+        conditions.check_recency(self._schema, recency)
+        corpus = self._corpus()
+        vocabulary = Vocabulary(corpus)
+        searched, parsed = query.understand(text, vocabulary, self._schema)
+        return corpus, searched, parsed, build(parsed, vocabulary, required)
+
+    def _hits(
+        self, corpus: Corpus, page: Sequence[tuple[int, float]], terms: Mapping[str, frozenset[str]] | None
+    ) -> list[Hit]:
+        fields = list(self._schema.text_fields)
+        return [make_hit(corpus.snapshot.stored(doc), score, terms, fields) for doc, score in page]
+
+    def _docnum(self, corpus: Corpus, doc_id: str) -> int:
+        """The number of the document with `doc_id` in the corpus's commit; DocumentNotFound if there is none."""
+        docnum = corpus.snapshot.reader.docnum(document_id(doc_id))
+        if docnum is None:
+            raise DocumentNotFound(f"no document with id {doc_id!r}")
+        return docnum
 
     def did_you_mean(self, text: str) -> str | None:
         """`text` with diacritics restored from the index's own text (`dan van` → `dân vận`), when it
@@ -318,6 +389,13 @@ class Index:
             corpus = Corpus(snapshot)
             self._local.corpus = corpus
         return corpus
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise QueryError(f"offset must be 0 or more, got {offset}")
 
 
 class _Checked:

@@ -36,7 +36,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vnsearch import Backup
 from vnsearch import fields as declared_fields
-from vnsearch.errors import DocumentError, IndexLocked, QueryError, StorageError
+from vnsearch.errors import DocumentError, DocumentNotFound, IndexLocked, QueryError, StorageError
 from vnsearch.index import DEFAULT_PATH, MAX_FACET_LIMIT, MAX_ID_CHARS, MAX_SUGGESTIONS, Index, Recency, document_id
 from vnsearch.keys import FILE_VARIABLE, SCOPES, VARIABLES, Keys, grants
 
@@ -111,8 +111,39 @@ class SnippetOut(BaseModel):
     matches: list[tuple[int, int]]
 
 
+class PartOut(BaseModel):
+    """What one query term in one text field (kind bm25), or the recency boost (kind recency), adds to the
+    score, with BM25F's statistics (`vnsearch.Explanation`)."""
+
+    value: float
+    kind: str
+    field: str
+    term: str | None = None
+    form: str | None = Field(
+        None, description="folded, exact, typed, word, exact_word, pair, abbreviation, typo, phrase"
+    )
+    weight: float
+    idf: float
+    tf: float
+    length: float
+    average_length: float
+    normalisation: float
+    field_weight: float
+    saturation: float
+    share: float
+
+
+class ExplanationOut(BaseModel):
+    """Why a hit scores what it does: the parts, largest first, add up to `score`."""
+
+    score: float
+    matched: bool
+    reason: str | None
+    parts: list[PartOut]
+
+
 class HitOut(BaseModel):
-    """One hit; `fields` is the whole stored document."""
+    """One hit; `fields` is the whole stored document; `explanation` when asked for."""
 
     id: str
     score: float
@@ -123,6 +154,7 @@ class HitOut(BaseModel):
     snippet: SnippetOut
     field: str | None = Field(None, description="the text field the snippet comes from")
     fields: dict[str, Any]
+    explanation: ExplanationOut | None = None
 
 
 class RecencyIn(BaseModel):
@@ -151,6 +183,7 @@ class SearchIn(_Storable):
     recency: RecencyIn | None = None
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    explain: bool = Field(False, description="add each hit's score broken into parts (`explanation`)")
 
 
 class FieldsOut(BaseModel):
@@ -375,6 +408,7 @@ def create_app(
             results = index.search(
                 text, limit=found.limit, offset=found.offset, filter=found.filter, sort=found.sort,
                 facets=found.facets, facet_limit=found.facet_limit, recency=recency, suggest=True,
+                explain=found.explain,
             )  # fmt: skip
             return {**results.to_dict(), "rewritten": results.rewritten}
 
@@ -396,9 +430,11 @@ def create_app(
         sort: Annotated[str | None, Query(max_length=200, description="fields, comma-separated: -price,posted")] = None,
         facets: Annotated[str | None, Query(max_length=400, description="fields, comma-separated")] = None,
         facet_limit: Annotated[int, Query(ge=1, le=MAX_FACET_LIMIT)] = 10,
+        explain: Annotated[bool, Query(description="add each hit's score broken into parts")] = False,
     ) -> dict[str, Any]:
         """Rank documents for `q`, optionally within a category and a date range (inclusive), meeting
-        `filter`, in `sort` order, with `facets` counted over all the matches."""
+        `filter`, in `sort` order, with `facets` counted over all the matches; with `explain`, each hit's
+        score in parts."""
         # Filters go first: a stray quote at the end of q stays the last one, read as plain text.
         clauses = [f'category:"{category}"'] if category else []
         if date_from or date_to:
@@ -406,7 +442,7 @@ def create_app(
         text = " ".join([*clauses, q]) if q else " ".join(clauses)
         wanted = SearchIn.model_construct(  # the parameters are checked already
             filter=filter, sort=_names(sort) or None, facets=_names(facets)[:MAX_FACETS], facet_limit=facet_limit,
-            recency=None, limit=limit, offset=offset,
+            recency=None, limit=limit, offset=offset, explain=explain,
         )  # fmt: skip
         return await run_search(text, wanted)
 
@@ -428,6 +464,26 @@ def create_app(
         """Complete the last word of `q` (diacritics optional), from the index's vocabulary as of its last
         commit or two."""
         return {"query": q, "suggestions": await read(lambda: index.suggest(q, limit=limit))}
+
+    # Before GET /documents/{id}, whose id may hold slashes: `/documents/a/similar` is this route's.
+    @app.get("/documents/{doc_id:path}/similar", response_model=SearchOut, **scoped("search", 400, 404))
+    async def similar_documents(
+        doc_id: DocId,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        filter: Annotated[  # noqa: A002 - the parameter's name in the API
+            str | None, Query(max_length=MAX_FILTER_CHARS, description='clauses, e.g. district:"Cầu Giấy" price>=2e9')
+        ] = None,
+    ) -> dict[str, Any]:
+        """The documents most like this one, itself left out, meeting `filter`: found by its most distinctive
+        words (never its stopwords), which `query` lists; 404 if there is no document with that id."""
+        started = time.perf_counter()
+        try:
+            results = await read(lambda: index.more_like_this(doc_id, limit=limit, offset=offset, filter=filter))
+        except DocumentNotFound:
+            raise HTTPException(404, f"no document with id {doc_id!r}") from None
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return {**results.to_dict(), "rewritten": False, "limit": limit, "offset": offset, "took_ms": took_ms}
 
     @app.get("/documents/{doc_id:path}", **scoped("search", 404))
     async def get_document(doc_id: DocId) -> dict[str, Any]:

@@ -30,13 +30,20 @@ ABBREVIATION_WEIGHT = 0.5
 TYPO_MAX_DOCS = 2
 TYPO_WEIGHT = 0.3
 
+# Why a clause is in the plan (`Clause.form`), as explanations name it: a syllable folded, its exact
+# accented form, the form typed before Telex decoding, a known pyvi word (folded, exact), an adjacent
+# pair, another form of an abbreviation, a typo's likely spelling, a syllable of a required phrase.
+FOLDED, EXACT, TYPED, WORD, EXACT_WORD, PAIR = "folded", "exact", "typed", "word", "exact_word", "pair"
+ABBREVIATION, TYPO, PHRASE = "abbreviation", "typo", "phrase"
+
 
 @dataclass(frozen=True)
 class Clause:
-    """One weighted term of the ranked part of a query, searched in every text field."""
+    """One weighted term of the ranked part of a query, searched in every text field; `form` says why."""
 
     term: str
     weight: float
+    form: str
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def build(parsed: ParsedQuery, vocabulary: Vocabulary, conditions: Sequence[filt
     clauses += [clause for span, terms in parsed.alternatives for clause in _alternative(span, terms)]
     clauses += _typo_variants(parsed.free, vocabulary)
     for _, terms in parsed.phrases:
-        clauses += [Clause(t.form, 1.0) for t in terms]
+        clauses += [Clause(t.form, 1.0, PHRASE) for t in terms]
     content = [phrase(terms, name, parsed.text_fields) for name, terms in parsed.phrases]
     required = content + parsed.filters + list(conditions)
     excluded = [phrase(terms, None, parsed.text_fields) for terms in parsed.excluded]
@@ -79,11 +86,11 @@ def _free_text(runs: list[list[QueryTerm]], vocabulary: Vocabulary, typed: dict[
     clauses: list[Clause] = []
     for term in dict.fromkeys(terms):
         weight = 1.0 if all_stop or term.canonical not in STOPWORDS else STOPWORD_WEIGHT
-        clauses.append(Clause(term.folded, weight))
+        clauses.append(Clause(term.folded, weight, FOLDED))
         if term.accented:
-            clauses.append(Clause(term.canonical, weight * EXACT_BOOST))
+            clauses.append(Clause(term.canonical, weight * EXACT_BOOST, EXACT))
         if typed.get(term.canonical, term.folded) != term.folded:
-            clauses.append(Clause(typed[term.canonical], weight))
+            clauses.append(Clause(typed[term.canonical], weight, TYPED))
     for run in runs:
         clauses += _adjacent(run, vocabulary)
     return clauses
@@ -97,7 +104,7 @@ def _adjacent(run: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
             clauses += _known_word(run[i : i + size], vocabulary)
     for first, second in itertools.pairwise(run):
         if not {first.canonical, second.canonical} <= STOPWORDS:
-            clauses.append(Clause(first.folded + PAIR_JOINER + second.folded, PAIR_BOOST))
+            clauses.append(Clause(first.folded + PAIR_JOINER + second.folded, PAIR_BOOST, PAIR))
     return clauses
 
 
@@ -106,7 +113,7 @@ def _alternative(span: int, terms: list[QueryTerm]) -> list[Clause]:
     adjacent pairs (so its syllables count only where they stand together), or its one syllable."""
     folded = [t.folded for t in terms]
     units = [first + PAIR_JOINER + second for first, second in itertools.pairwise(folded)] or folded
-    return [Clause(unit, ABBREVIATION_WEIGHT * span / len(units)) for unit in units]
+    return [Clause(unit, ABBREVIATION_WEIGHT * span / len(units), ABBREVIATION) for unit in units]
 
 
 def _typo_variants(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
@@ -118,7 +125,7 @@ def _typo_variants(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Claus
     for term in dict.fromkeys(terms):
         known = vocabulary.live_frequency(term.folded)
         if term.canonical not in STOPWORDS and known <= TYPO_MAX_DOCS:
-            clauses += [Clause(variant, TYPO_WEIGHT) for variant in vocabulary.typo_variants(term.folded)]
+            clauses += [Clause(variant, TYPO_WEIGHT, TYPO) for variant in vocabulary.typo_variants(term.folded)]
     return clauses
 
 
@@ -130,7 +137,7 @@ def _known_word(terms: list[QueryTerm], vocabulary: Vocabulary) -> list[Clause]:
     exact = WORD_JOINER.join(t.canonical for t in terms)
     if not vocabulary.live_frequency(folded):
         return []
-    clauses = [Clause(folded, WORD_BOOST)]
+    clauses = [Clause(folded, WORD_BOOST, WORD)]
     if exact != folded:
-        clauses.append(Clause(exact, WORD_BOOST * EXACT_BOOST))
+        clauses.append(Clause(exact, WORD_BOOST * EXACT_BOOST, EXACT_WORD))
     return clauses

@@ -65,8 +65,8 @@ class Corpus:
         self.lengths = {name: snapshot.lengths(name) for name in self.fields}
         self.average = {name: max(snapshot.total_length(name) / max(self.count, 1), 1.0) for name in self.fields}
         # Per field, what a term's frequency in each document is multiplied by: the field's weight over
-        # the document's length normalisation.
-        self._scale = {
+        # the document's length normalisation (read by explanations too).
+        self.scale = {
             name: (weight / (1 - B + B * self.lengths[name] / self.average[name])).astype(np.float32)
             for name, weight in self.fields.items()
         }
@@ -100,7 +100,7 @@ class Corpus:
                 kept = self.live[docs]
                 docs, freqs = docs[kept], freqs[kept]
             if len(docs):
-                parts.append((docs, freqs * self._scale[field][docs]))
+                parts.append((docs, freqs * self.scale[field][docs]))
         if len(parts) <= 1:
             docs, frequency = parts[0] if parts else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         elif sum(len(d) for d, _ in parts) > self.size * SCRATCH:  # adding into an array beats sorting
@@ -178,10 +178,17 @@ def _first(candidates: np.ndarray, scores: np.ndarray, keys: list[np.ndarray], c
 
 
 def _boosted(snapshot: Snapshot, scores: np.ndarray, recency: Recency) -> np.ndarray:
+    factors = recency_factors(snapshot, recency)
+    return scores if factors is None else (scores * factors).astype(np.float32)
+
+
+def recency_factors(snapshot: Snapshot, recency: Recency) -> np.ndarray | None:
+    """What each document's score is multiplied by, 1 + 2^(-age / half_life) with its age in days from
+    the newest live date (1 without a date); None when no live document has one."""
     dates = snapshot.numbers(recency.field)
     present = ~np.isnan(dates) & snapshot.live
     if not present.any():
-        return scores
+        return None
     newest = dates[present].max()
     age = np.where(present, (newest - np.nan_to_num(dates, nan=newest)) / SECONDS_A_DAY, np.inf)
-    return (scores * (1 + np.exp2(-age / recency.half_life))).astype(np.float32)
+    return 1 + np.exp2(-age / recency.half_life)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from vnsearch.engine.documents import original
+from vnsearch.search.explain import Explanation
 from vnsearch.search.snippets import Snippet, best_snippet
 
 
@@ -14,7 +15,8 @@ from vnsearch.search.snippets import Snippet, best_snippet
 class Hit:
     """One search result: its id and score, its title (the `title` field, or the first text field), a
     marked snippet of the text field that matched best (`field`), an article's date, url and category
-    where it has them, and every stored field (`fields`: the document as added)."""
+    where it has them, every stored field (`fields`: the document as added), and why it scores what it
+    does (`explanation`) when the search was asked to explain."""
 
     id: str
     score: float
@@ -25,6 +27,7 @@ class Hit:
     category: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     field: str | None = None
+    explanation: Explanation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, shared by the CLI's --json and the HTTP service."""
@@ -38,7 +41,7 @@ class Hit:
             "snippet": {"text": self.snippet.text, "matches": [list(m) for m in self.snippet.matches]},
             "field": self.field,
             "fields": self.fields,
-        }
+        } | ({} if self.explanation is None else {"explanation": self.explanation.to_dict()})
 
 
 class Results(Sequence[Hit]):

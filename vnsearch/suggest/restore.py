@@ -34,7 +34,7 @@ import numpy as np
 
 from vnsearch.language.analysis import PAIR_JOINER, term_forms
 from vnsearch.language.normalize import fold, fold_aligned, normalize
-from vnsearch.search.plan import Clause
+from vnsearch.search.plan import PAIR, Clause
 from vnsearch.search.ranking import Corpus
 from vnsearch.suggest.lexicon import Lexicon, recent
 
@@ -151,7 +151,7 @@ def _sample(folded: list[str], corpus: Corpus, docs: int) -> _Sample:
     pairs = {a + PAIR_JOINER + b for a, b in itertools.pairwise(folded[1:-1])}
     if not pairs or docs <= 0:
         return sample
-    score = corpus.score(Clause(pair, 1.0) for pair in sorted(pairs))
+    score = corpus.score(Clause(pair, 1.0, PAIR) for pair in sorted(pairs))
     score[~corpus.live] = 0  # deleted documents keep their postings until a merge drops them
     top = [int(d) for d in np.argsort(-score)[:docs] if score[d] > 0]
     grams = {tuple(folded[i : i + n]) for n in (1, 2, 3) for i in range(len(folded) - n + 1)}
