@@ -2,17 +2,18 @@
 diacritics, with filters and recency) the explanation's score is the hit's score to the bit and its parts add
 up to it; forms are named as the plan chose them; documents a search does not find say why.
 
-The questions are read from ../shared/data (`benchmarks/corpora.py`), the paragraphs from the bundled sample."""
+The questions are XQuAD-vi's (tests/data), the paragraphs the bundled sample's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from tests.listings import corpora, no_diacritics
+from tests.listings import no_diacritics
 from vnsearch import DocumentNotFound, Explanation, Index, Recency
 from vnsearch.demo import sample_documents
 from vnsearch.search import explain, plan
@@ -39,7 +40,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 
 @pytest.fixture(scope="module")
 def questions() -> list[str]:
-    with open(corpora.DATA / "xquad-vi" / "queries.jsonl", encoding="utf-8") as lines:
+    with open(Path(__file__).parent / "data" / "xquad-vi-queries.jsonl", encoding="utf-8") as lines:
         return [json.loads(line)["text"] for line in lines]
 
 
