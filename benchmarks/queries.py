@@ -28,7 +28,8 @@ def run_of(text: str, size: int, rng: random.Random) -> str | None:
 
 
 # What people type into a search box, by shape: a few words, a whole question, or a pasted paragraph.
-# Long ones stop at 1,000 characters, the library's limit for a query today.
+# Long ones stop at 1,000 characters: the library's limit when results/speed.md was measured (now 10,000;
+# benchmarks/long_queries.py measures longer pastes).
 SHAPES = ("short", "question", "long")
 LONG_CHARS = (300, 1_000)
 
